@@ -1,0 +1,121 @@
+//! Multi-head self-attention with its output projection, residual and LayerNorm
+//! (HF `BertAttention` = `BertSelfAttention` + `BertSelfOutput`), optionally returning the
+//! significance of every token: the attention it receives, summed over heads and over the
+//! real query rows (reference notes, section 1, step 2; padded query rows do not vote so
+//! that a batch gives every input the answer it gets alone).
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::softmax;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Device, Tensor};
+
+use crate::config::BertConfig;
+use crate::token_drop::TokenMask;
+
+/// Large negative score for masked keys; finite so that no row can turn into NaN.
+const MASKED_SCORE: f32 = -1.0e9;
+
+/// The attention sub-layer of one encoder layer.
+#[derive(Module, Debug)]
+pub struct BertAttention {
+    /// HF `attention.self.query`.
+    pub query: Linear,
+    /// HF `attention.self.key`.
+    pub key: Linear,
+    /// HF `attention.self.value`.
+    pub value: Linear,
+    /// HF `attention.output.dense`.
+    pub output: Linear,
+    /// HF `attention.output.LayerNorm`.
+    pub norm: LayerNorm,
+    probs_dropout: Dropout,
+    hidden_dropout: Dropout,
+    num_heads: usize,
+}
+
+/// What the attention sub-layer returns.
+#[derive(Debug)]
+pub struct AttentionOutput {
+    /// `LayerNorm(x + O(attention(x)))`, `[batch_size, n, hidden_size]`.
+    pub hidden_states: Tensor<3>,
+    /// Attention received per token, `[batch_size, n]`, when it was asked for.
+    pub significance: Option<Tensor<2>>,
+}
+
+impl BertAttention {
+    /// Randomly initialised attention sub-layer for `config`.
+    pub fn init(config: &BertConfig, device: &Device) -> Self {
+        let d = config.hidden_size;
+        Self {
+            query: LinearConfig::new(d, d).init(device),
+            key: LinearConfig::new(d, d).init(device),
+            value: LinearConfig::new(d, d).init(device),
+            output: LinearConfig::new(d, d).init(device),
+            norm: LayerNormConfig::new(d)
+                .with_epsilon(config.layer_norm_eps)
+                .init(device),
+            probs_dropout: DropoutConfig::new(config.attention_probs_dropout_prob).init(),
+            hidden_dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            num_heads: config.num_attention_heads,
+        }
+    }
+
+    /// Runs the sub-layer on the current tokens.
+    ///
+    /// With `with_significance` the probabilities are materialised (they are needed for the
+    /// column sums); otherwise, and when no dropout applies, the backend's fused kernel runs.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch_size, n, hidden_size]`
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        mask: &TokenMask,
+        with_significance: bool,
+    ) -> AttentionOutput {
+        let [batch_size, n, hidden] = x.dims();
+        let heads = self.num_heads;
+        let split = |t: Tensor<3>| {
+            t.reshape([batch_size, n, heads, hidden / heads])
+                .swap_dims(1, 2)
+        };
+        let q = split(self.query.forward(x.clone()));
+        let k = split(self.key.forward(x.clone()));
+        let v = split(self.value.forward(x.clone()));
+        let key_mask = mask
+            .padding
+            .clone()
+            .reshape([batch_size, 1, 1, n])
+            .expand([batch_size, heads, n, n]);
+
+        // Training applies dropout to the probabilities, which the fused kernel cannot do.
+        let materialise = with_significance || x.device().is_autodiff();
+        let (context, significance) = if materialise {
+            let scale = 1.0 / ((hidden / heads) as f64).sqrt();
+            let scores = q
+                .matmul(k.swap_dims(2, 3))
+                .mul_scalar(scale)
+                .mask_fill(key_mask, MASKED_SCORE);
+            let probs = self.probs_dropout.forward(softmax(scores, 3));
+            let significance = with_significance.then(|| {
+                // Σ_h Σ_q valid(q) · A[b, h, q, k]: sum heads, then a [1, n] x [n, n] product.
+                let per_query = probs.clone().sum_dim(1).reshape([batch_size, n, n]);
+                let voters = mask.real.clone().reshape([batch_size, 1, n]);
+                voters.matmul(per_query).reshape([batch_size, n])
+            });
+            (probs.matmul(v), significance)
+        } else {
+            let options = AttentionModuleOptions::default();
+            (attention(q, k, v, Some(key_mask), None, options), None)
+        };
+
+        let context = context.swap_dims(1, 2).reshape([batch_size, n, hidden]);
+        let projected = self.hidden_dropout.forward(self.output.forward(context));
+        AttentionOutput {
+            hidden_states: self.norm.forward(projected + x),
+            significance,
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The length-adaptive encoder loop (HF `BertEncoder` plus LengthDrop at inference).
+//!
+//! Per layer i, for every input b of n_b real tokens: attention runs on the tokens layer i-1
+//! kept; if any input keeps fewer, tokens are ranked by the attention they receive and only
+//! the k_{i,b} most significant go on to the FFN and the next layers (smaller tensors, not
+//! masks). A layer where no input drops a token takes the fused-attention fast path; this
+//! changes nothing mathematically, since a BERT layer is equivariant to token order.
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+use crate::config::BertConfig;
+use crate::layer::BertLayer;
+use crate::length_config::LengthConfig;
+use crate::restore::RestoreBuffer;
+use crate::token_drop::{TokenMask, gather_tokens, select_tokens};
+
+/// How dropped tokens are treated, by task kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropMode {
+    /// Sequence tasks: [CLS] is always kept and only the kept tokens come out.
+    Extract,
+    /// Token tasks: Drop-and-Restore, a full-length output where every dropped token carries
+    /// its last representation.
+    DropAndRestore,
+}
+
+/// The stack of encoder layers.
+#[derive(Module, Debug)]
+pub struct BertEncoder {
+    /// HF `encoder.layer.{i}`.
+    pub layer: Vec<BertLayer>,
+}
+
+/// What the encoder returns.
+#[derive(Debug)]
+pub struct EncoderOutput {
+    /// `Extract`: `[batch_size, K, hidden]`, the kept tokens with [CLS] in slot 0 (rows with
+    /// fewer than K kept tokens are padded at the end). `DropAndRestore`:
+    /// `[batch_size, N, hidden]` in input order.
+    pub last_hidden_state: Tensor<3>,
+    /// Real tokens each input kept after each layer: `kept_tokens[b][i]`.
+    pub kept_tokens: Vec<Vec<usize>>,
+}
+
+impl BertEncoder {
+    /// Randomly initialised layers for `config`.
+    pub fn init(config: &BertConfig, device: &Device) -> Self {
+        Self {
+            layer: (0..config.num_hidden_layers)
+                .map(|_| BertLayer::init(config, device))
+                .collect(),
+        }
+    }
+
+    /// Runs the layers under a length configuration.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch_size, N, hidden]`, right-padded; `lengths[b]` real tokens in row b.
+    ///
+    /// # Panics
+    /// If `config` is written for a different depth or `lengths` does not match the batch.
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        lengths: &[usize],
+        config: &LengthConfig,
+        mode: DropMode,
+    ) -> EncoderOutput {
+        assert_eq!(
+            config.num_layers(),
+            self.layer.len(),
+            "length configuration depth"
+        );
+        let [batch_size, seq_length, _] = x.dims();
+        assert_eq!(lengths.len(), batch_size, "one length per batch row");
+
+        let kept_tokens: Vec<Vec<usize>> = lengths.iter().map(|&n| config.keep_counts(n)).collect();
+        let mut mask = TokenMask::from_counts(lengths, seq_length, &x.device());
+        let mut restore =
+            (mode == DropMode::DropAndRestore).then(|| RestoreBuffer::new(x.clone(), &mask));
+        let mut x = x;
+        for (i, layer) in self.layer.iter().enumerate() {
+            if config.is_skipped(i) {
+                continue;
+            }
+            let keep: Vec<usize> = kept_tokens.iter().map(|k| k[i]).collect();
+            let drops = keep != mask.counts;
+            let attention = layer.attention.forward(x.clone(), &mask, drops);
+            let mut hidden = attention.hidden_states;
+            if let Some(significance) = attention.significance {
+                let selection =
+                    select_tokens(significance, &mask, &keep, mode == DropMode::Extract);
+                if let Some(restore) = restore.as_mut() {
+                    restore.record(x);
+                    restore.select(&selection.indices, &selection.mask);
+                }
+                hidden = gather_tokens(hidden, &selection.indices);
+                mask = selection.mask;
+            }
+            x = layer.feed_forward(hidden);
+        }
+        let last_hidden_state = match restore {
+            Some(restore) => restore.finish(x),
+            None => x,
+        };
+        EncoderOutput {
+            last_hidden_state,
+            kept_tokens,
+        }
+    }
+}

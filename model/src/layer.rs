@@ -1,0 +1,50 @@
+//! One encoder layer (HF `BertLayer`): attention sub-layer, then the FFN sub-layer
+//! (`BertIntermediate` + `BertOutput`). The encoder loop drops tokens between the two.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::gelu;
+use burn::tensor::{Device, Tensor};
+
+use crate::attention::BertAttention;
+use crate::config::BertConfig;
+
+/// One transformer encoder layer, post-LayerNorm as in BERT.
+#[derive(Module, Debug)]
+pub struct BertLayer {
+    /// HF `attention` (self-attention, output projection, LayerNorm).
+    pub attention: BertAttention,
+    /// HF `intermediate.dense` (d -> f).
+    pub intermediate: Linear,
+    /// HF `output.dense` (f -> d).
+    pub output: Linear,
+    /// HF `output.LayerNorm`.
+    pub output_norm: LayerNorm,
+    dropout: Dropout,
+}
+
+impl BertLayer {
+    /// Randomly initialised layer for `config`.
+    pub fn init(config: &BertConfig, device: &Device) -> Self {
+        let (d, f) = (config.hidden_size, config.intermediate_size);
+        Self {
+            attention: BertAttention::init(config, device),
+            intermediate: LinearConfig::new(d, f).init(device),
+            output: LinearConfig::new(f, d).init(device),
+            output_norm: LayerNormConfig::new(d)
+                .with_epsilon(config.layer_norm_eps)
+                .init(device),
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+        }
+    }
+
+    /// The FFN sub-layer: `LayerNorm(x + W_2 gelu(W_1 x))`.
+    ///
+    /// # Shapes
+    /// - `x`, output: `[batch_size, n, hidden_size]`
+    pub fn feed_forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let inner = gelu(self.intermediate.forward(x.clone()));
+        let out = self.dropout.forward(self.output.forward(inner));
+        self.output_norm.forward(out + x)
+    }
+}
