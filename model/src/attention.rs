@@ -77,13 +77,15 @@ impl BertAttention {
     ) -> AttentionOutput {
         let [batch_size, n, hidden] = x.dims();
         let heads = self.num_heads;
-        let split = |t: Tensor<3>| {
+        // Projections run on [rows, d] (see `BertLayer::feed_forward`).
+        let rows = x.reshape([batch_size * n, hidden]);
+        let split = |t: Tensor<2>| {
             t.reshape([batch_size, n, heads, hidden / heads])
                 .swap_dims(1, 2)
         };
-        let q = split(self.query.forward(x.clone()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x.clone()));
+        let q = split(self.query.forward(rows.clone()));
+        let k = split(self.key.forward(rows.clone()));
+        let v = split(self.value.forward(rows.clone()));
         let key_mask = mask
             .padding
             .clone()
@@ -91,12 +93,13 @@ impl BertAttention {
             .expand([batch_size, heads, n, n]);
 
         // Training applies dropout to the probabilities, which the fused kernel cannot do.
-        let materialise = with_significance || x.device().is_autodiff();
+        let materialise = with_significance || rows.device().is_autodiff();
         let (context, significance) = if materialise {
             let scale = 1.0 / ((hidden / heads) as f64).sqrt();
+            // Scaling q rather than the scores saves a pass over the [b, h, n, n] tensor.
             let scores = q
-                .matmul(k.swap_dims(2, 3))
                 .mul_scalar(scale)
+                .matmul(k.swap_dims(2, 3))
                 .mask_fill(key_mask, MASKED_SCORE);
             let probs = self.probs_dropout.forward(softmax(scores, 3));
             let significance = with_significance.then(|| {
@@ -111,10 +114,14 @@ impl BertAttention {
             (attention(q, k, v, Some(key_mask), None, options), None)
         };
 
-        let context = context.swap_dims(1, 2).reshape([batch_size, n, hidden]);
+        let context = context.swap_dims(1, 2).reshape([batch_size * n, hidden]);
         let projected = self.hidden_dropout.forward(self.output.forward(context));
+        let hidden_states = self
+            .norm
+            .forward(projected + rows)
+            .reshape([batch_size, n, hidden]);
         AttentionOutput {
-            hidden_states: self.norm.forward(projected + x),
+            hidden_states,
             significance,
         }
     }

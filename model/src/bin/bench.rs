@@ -1,0 +1,166 @@
+//! `lat-bench`: forward-pass speed of a real checkpoint at full length and at constant
+//! keep rates, with the FLOPs ratio beside the measured time ratio.
+//!
+//! ```text
+//! cargo run --release -p lat-model --bin lat-bench -- --model-dir models-cache/all-MiniLM-L6-v2
+//! ```
+//! Threads: `RAYON_NUM_THREADS` (flex's pool). Each cell: one warm-up, then at least
+//! `--min-iters` runs and `--min-ms` of work; the median is reported.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use lat_model::flops::{Architecture, Head, flops};
+use lat_model::{Batch, BertForSequenceClassification, Encoded, LengthConfig};
+
+// Every op allocates its output; glibc's malloc returns large blocks to the kernel and
+// faults fresh zeroed pages in again on every forward (about a tenth of the time in
+// `perf`), which mimalloc's reuse avoids.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+struct Args {
+    model_dir: PathBuf,
+    batch_sizes: Vec<usize>,
+    lengths: Vec<usize>,
+    rates: Vec<f64>,
+    min_iters: usize,
+    min_ms: f64,
+    device: String,
+}
+
+fn parse_list<T: std::str::FromStr>(value: &str) -> Result<Vec<T>> {
+    value
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("bad value `{v}`"))
+        })
+        .collect()
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        model_dir: PathBuf::from("models-cache/all-MiniLM-L6-v2"),
+        batch_sizes: vec![1, 8, 32],
+        lengths: vec![16, 64, 128, 384],
+        rates: vec![0.9, 0.8, 0.7, 0.6],
+        min_iters: 3,
+        min_ms: 1000.0,
+        device: "cpu".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--model-dir" => args.model_dir = value.into(),
+            "--batch-sizes" => args.batch_sizes = parse_list(&value)?,
+            "--lengths" => args.lengths = parse_list(&value)?,
+            "--rates" if value == "none" => args.rates = Vec::new(),
+            "--rates" => args.rates = parse_list(&value)?,
+            "--min-iters" => args.min_iters = value.parse()?,
+            "--min-ms" => args.min_ms = value.parse()?,
+            "--device" => args.device = value,
+            other => bail!(
+                "unknown flag {other}; flags: --model-dir --batch-sizes --lengths --rates \
+                 --min-iters --min-ms --device cpu|wgpu"
+            ),
+        }
+    }
+    Ok(args)
+}
+
+fn device(name: &str) -> Result<Device> {
+    match name {
+        #[cfg(feature = "flex")]
+        "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        other => bail!("device `{other}` is not compiled in (features: flex -> cpu, wgpu -> wgpu)"),
+    }
+}
+
+/// `b` inputs of exactly `n` tokens: [CLS], pseudo-random word pieces, [SEP].
+fn batch(b: usize, n: usize, device: &Device) -> Batch {
+    let inputs: Vec<Encoded> = (0..b)
+        .map(|row| Encoded {
+            input_ids: (0..n)
+                .map(|i| match i {
+                    0 => 101,
+                    _ if i == n - 1 => 102,
+                    _ => 1000 + ((row * 7919 + i * 104_729) % 28_000) as u32,
+                })
+                .collect(),
+            token_type_ids: vec![0; n],
+            offsets: vec![(0, 0); n],
+        })
+        .collect();
+    Batch::new(&inputs, 0, device)
+}
+
+fn median_ms(mut run: impl FnMut(), min_iters: usize, min_ms: f64) -> f64 {
+    run();
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while times.len() < min_iters || started.elapsed().as_secs_f64() * 1e3 < min_ms {
+        let t = Instant::now();
+        run();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    let device = device(&args.device)?;
+    let loaded = BertForSequenceClassification::load(&args.model_dir, 2, &device)
+        .with_context(|| format!("loading {}", args.model_dir.display()))?;
+    let (model, config) = (loaded.model, loaded.config);
+    let arch = Architecture::from(&config);
+    let layers = config.num_hidden_layers;
+    let head = Head::SequenceClassification { num_labels: 2 };
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all cores".into());
+    println!(
+        "model {} on {:?}, threads: {threads}",
+        args.model_dir.display(),
+        device
+    );
+    println!("| batch x len | config | ms/batch | tokens/s | FLOPs ratio | time ratio |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for &b in &args.batch_sizes {
+        for &n in &args.lengths {
+            let input = batch(b, n, &device);
+            let full_flops = flops(&arch, &LengthConfig::keep_all(layers), n, head) as f64;
+            let mut full_ms = None;
+            let configs = std::iter::once((String::from("full"), LengthConfig::keep_all(layers)))
+                .chain(args.rates.iter().map(|&r| {
+                    (
+                        format!("rate {r}"),
+                        LengthConfig::constant_rate(layers, r).expect("rate in (0, 1]"),
+                    )
+                }));
+            for (name, length_config) in configs {
+                let ms = median_ms(
+                    || {
+                        let out = model.forward(&input, &length_config);
+                        let _ = out.logits.into_data();
+                    },
+                    args.min_iters,
+                    args.min_ms,
+                );
+                let full = *full_ms.get_or_insert(ms);
+                let flops_ratio = flops(&arch, &length_config, n, head) as f64 / full_flops;
+                let tokens_per_s = (b * n) as f64 / (ms / 1e3);
+                println!(
+                    "| {b}x{n} | {name} | {ms:.1} | {tokens_per_s:.0} | {flops_ratio:.3} | {:.3} |",
+                    ms / full
+                );
+            }
+        }
+    }
+    Ok(())
+}

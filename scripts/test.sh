@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command (README): sets up what the tests need, then runs them all.
+#
+#   scripts/test.sh                 # CPU (burn-flex)
+#   LAT_TEST_FEATURES=wgpu scripts/test.sh   # the same tests on wgpu as well (see README)
+#
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p lat-model parity`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The base model for the parity tests (idempotent; prints its directory last).
+LAT_BASE_MODEL_DIR=$(scripts/setup-base-model.sh | tail -n 1)
+export LAT_BASE_MODEL_DIR
+
+features=()
+if [ -n "${LAT_TEST_FEATURES:-}" ]; then
+  features=(--features "$LAT_TEST_FEATURES")
+fi
+# Release: burn is unusably slow unoptimised, and one profile keeps one warm target dir.
+cargo test --release --workspace --locked "${features[@]}" "$@"
