@@ -92,7 +92,9 @@ impl BertConfig {
                 &self.position_embedding_type,
             ));
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return Err(unsupported(
                 "num_attention_heads",
                 &format!(
