@@ -86,21 +86,19 @@ impl BertAttention {
         let q = split(self.query.forward(rows.clone()));
         let k = split(self.key.forward(rows.clone()));
         let v = split(self.value.forward(rows.clone()));
-        let key_mask = mask
-            .padding
-            .clone()
-            .reshape([batch_size, 1, 1, n])
-            .expand([batch_size, heads, n, n]);
 
         // Training applies dropout to the probabilities, which the fused kernel cannot do.
         let materialise = with_significance || rows.device().is_autodiff();
         let (context, significance) = if materialise {
             let scale = 1.0 / ((hidden / heads) as f64).sqrt();
             // Scaling q rather than the scores saves a pass over the [b, h, n, n] tensor.
-            let scores = q
-                .mul_scalar(scale)
-                .matmul(k.swap_dims(2, 3))
-                .mask_fill(key_mask, MASKED_SCORE);
+            let bias = mask
+                .padding
+                .clone()
+                .float()
+                .mul_scalar(MASKED_SCORE)
+                .reshape([batch_size, 1, 1, n]);
+            let scores = q.mul_scalar(scale).matmul(k.swap_dims(2, 3)) + bias;
             let probs = self.probs_dropout.forward(softmax(scores, 3));
             let significance = with_significance.then(|| {
                 // Σ_h Σ_q valid(q) · A[b, h, q, k]: sum heads, then a [1, n] x [n, n] product.
@@ -111,6 +109,11 @@ impl BertAttention {
             (probs.matmul(v), significance)
         } else {
             let options = AttentionModuleOptions::default();
+            let key_mask = mask
+                .padding
+                .clone()
+                .reshape([batch_size, 1, 1, n])
+                .expand([batch_size, heads, n, n]);
             (attention(q, k, v, Some(key_mask), None, options), None)
         };
 
