@@ -2,7 +2,10 @@
 # The project's test command (README): sets up what the tests need, then runs them all.
 #
 #   scripts/test.sh                 # CPU (burn-flex)
-#   LAT_TEST_FEATURES=wgpu scripts/test.sh   # the same tests on wgpu as well (see README)
+#   LAT_TEST_FEATURES=lat-model/wgpu BURN_DEVICE=wgpu scripts/test.sh   # the same tests on wgpu
+#
+# With the wgpu feature, burn's default device is the GPU; BURN_DEVICE=wgpu makes that
+# explicit (burn refuses to start if it is not compiled in) and BURN_DEVICE=flex forces CPU.
 #
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p lat-model parity`).
 set -euo pipefail

@@ -4,7 +4,8 @@
 Reads an HF BERT checkpoint (config.json, model.safetensors, tokenizer.json), tokenises a few
 inputs with the Python `tokenizers` package, and writes for each input, computed alone
 (no padding):
-  - input ids and token type ids (checks the Rust tokenizer),
+  - input ids and token type ids (checks the Rust tokenizer; two inputs are also
+    tokenised with truncation to 12 tokens, longest-first for the pair),
   - the plain forward's last hidden state and pooler output,
   - the length-adaptive forward under two configurations, written straight from the
     algorithm's description (reference section 1): per layer, attention on the current
@@ -39,6 +40,7 @@ CONFIGS = {
     "ratios": {"ratios": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4], "skipped": []},
     "ratios_skip": {"ratios": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4], "skipped": [2]},
 }
+TRUNCATION = {"max_length": 12, "inputs": [INPUTS[1], INPUTS[3]]}
 SLACK = 1e-9
 
 erf = np.vectorize(math.erf)
@@ -162,7 +164,17 @@ def main(model_dir, out_path):
             print(f"{texts[0][:30]!r:34} n={len(ids):3} {name:12} kept={counts} "
                   f"min ranking margin extract={m1:.2e} restore={m2:.2e}", file=sys.stderr)
         cases.append(case)
-    doc = {"model": "all-MiniLM-L6-v2", "configs": CONFIGS, "cases": cases}
+    tok.enable_truncation(TRUNCATION["max_length"])
+    truncated = [
+        {"texts": texts, "input_ids": e.ids, "token_type_ids": e.type_ids}
+        for texts, e in ((t, tok.encode(*t)) for t in TRUNCATION["inputs"])
+    ]
+    doc = {
+        "model": "all-MiniLM-L6-v2",
+        "configs": CONFIGS,
+        "cases": cases,
+        "truncation": {"max_length": TRUNCATION["max_length"], "cases": truncated},
+    }
     with open(out_path, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
 

@@ -22,6 +22,20 @@ const TOLERANCE: f32 = 1e-4;
 struct Reference {
     configs: std::collections::BTreeMap<String, ConfigSpec>,
     cases: Vec<Case>,
+    truncation: Truncation,
+}
+
+#[derive(Deserialize)]
+struct Truncation {
+    max_length: usize,
+    cases: Vec<Tokenized>,
+}
+
+#[derive(Deserialize)]
+struct Tokenized {
+    texts: Vec<String>,
+    input_ids: Vec<u32>,
+    token_type_ids: Vec<u32>,
 }
 
 #[derive(Deserialize)]
@@ -66,18 +80,21 @@ fn reference() -> Reference {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+fn text_input(texts: &[String]) -> TextInput<'_> {
+    match texts {
+        [a] => TextInput::Single(a),
+        [a, b] => TextInput::Pair(a, b),
+        other => panic!("unexpected case {other:?}"),
+    }
+}
+
 fn batch(reference: &Reference) -> Batch {
     let tokenizer = BertTokenizer::from_file(&model_dir().join("tokenizer.json"), 128).unwrap();
     let encoded: Vec<_> = reference
         .cases
         .iter()
         .map(|case| {
-            let input = match case.texts.as_slice() {
-                [a] => TextInput::Single(a),
-                [a, b] => TextInput::Pair(a, b),
-                other => panic!("unexpected case {other:?}"),
-            };
-            let encoded = tokenizer.encode(input).unwrap();
+            let encoded = tokenizer.encode(text_input(&case.texts)).unwrap();
             assert_eq!(
                 encoded.input_ids, case.input_ids,
                 "token ids of {:?}",
@@ -92,6 +109,24 @@ fn batch(reference: &Reference) -> Batch {
         })
         .collect();
     Batch::new(&encoded, tokenizer.pad_token_id(), &device())
+}
+
+#[test]
+fn tokenizer_truncates_like_hf() {
+    let truncation = reference().truncation;
+    let path = model_dir().join("tokenizer.json");
+    let tokenizer = BertTokenizer::from_file(&path, truncation.max_length).unwrap();
+    for case in &truncation.cases {
+        let encoded = tokenizer.encode(text_input(&case.texts)).unwrap();
+        assert_eq!(encoded.input_ids.len(), truncation.max_length);
+        assert_eq!(encoded.input_ids, case.input_ids, "{:?}", case.texts);
+        assert_eq!(
+            encoded.token_type_ids, case.token_type_ids,
+            "{:?}",
+            case.texts
+        );
+        assert_eq!(encoded.offsets.len(), encoded.input_ids.len());
+    }
 }
 
 fn length_config(spec: &ConfigSpec) -> LengthConfig {
