@@ -24,14 +24,13 @@ import re, sys
 kinds = [
     ("matmul (gemm)", r"gemm"),
     ("fused attention kernel", r"attention_(naive|flash)|flash_attention"),
-    ("softmax", r"softmax"),
-    ("exp (softmax, attention)", r"expf|exp_"),
+    ("softmax and exp (attention)", r"softmax|expf|exp_"),
     ("GELU (erf)", r"erf"),
-    ("LayerNorm", r"layer_norm"),
     ("top-k / sort / gather / scatter", r"topk|sort|gather|scatter|select"),
     ("copies (reshape, swap_dims, cat)", r"memmove|memcpy|copy_|permute|transpose|strided"),
     ("allocation, zeroing, page faults", r"memset|clear_page|page_fault|malloc|_free|mi_|unmap|mmap|alloc"),
-    ("other element-wise", r"unary|zip|binary|macerator|scalar"),
+    # LayerNorm, bias and residual adds are inlined into these generic loops.
+    ("other element-wise (LayerNorm, bias, residual)", r"layer_norm|unary|zip|binary|macerator|scalar"),
 ]
 totals = {k: 0.0 for k, _ in kinds}
 other = 0.0
