@@ -43,8 +43,17 @@ impl BertEmbeddings {
     /// # Shapes
     /// - `input_ids`, `token_type_ids`: `[batch_size, seq_length]`
     /// - output: `[batch_size, seq_length, hidden_size]`
+    ///
+    /// # Panics
+    /// If `seq_length` exceeds the learned positions (`max_position_embeddings`); callers
+    /// truncate first (see `BertTokenizer`).
     pub fn forward(&self, input_ids: Tensor<2, Int>, token_type_ids: Tensor<2, Int>) -> Tensor<3> {
         let [batch_size, seq_length] = input_ids.dims();
+        let max_positions = self.position_embeddings.weight.val().dims()[0];
+        assert!(
+            seq_length <= max_positions,
+            "input of {seq_length} tokens exceeds the model's {max_positions} positions"
+        );
         let device = input_ids.device();
         let positions = Tensor::<1, Int>::arange(0..seq_length as i64, &device)
             .reshape([1, seq_length])

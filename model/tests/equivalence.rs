@@ -213,3 +213,11 @@ fn question_answering_logits_cover_the_restored_sequence() {
     let diff = max_abs_diff(&got[..9], &want[..9]).max(max_abs_diff(&got[9..14], &want[9..14]));
     assert!(diff <= TOLERANCE, "{diff}");
 }
+
+#[test]
+#[should_panic(expected = "exceeds the model's 64 positions")]
+fn inputs_longer_than_the_learned_positions_are_refused() {
+    let (config, model) = tiny(1, 7);
+    let batch = random_batch(&[65], config.vocab_size, 17, &device());
+    let _ = model.forward(&batch, &LengthConfig::keep_all(1), DropMode::Extract);
+}
