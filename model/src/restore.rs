@@ -29,13 +29,11 @@ impl RestoreBuffer {
         let identity = Tensor::<1, Int>::arange(0..seq_length as i64, &embeddings.device())
             .reshape([1, seq_length])
             .expand([batch_size, seq_length]);
-        let mut restore = Self {
+        Self {
             buffer: Tensor::cat(vec![embeddings, scratch], 1),
-            positions: identity,
+            positions: route_padding(identity, mask, seq_length),
             seq_length,
-        };
-        restore.positions = restore.route_padding(restore.positions.clone(), mask);
-        restore
+        }
     }
 
     /// Writes the current representation of every real slot to its original position.
@@ -55,7 +53,7 @@ impl RestoreBuffer {
     /// Follows a selection: slot j now holds what slot `indices[b, j]` held.
     pub fn select(&mut self, indices: &Tensor<2, Int>, mask: &TokenMask) {
         let positions = self.positions.clone().gather(1, indices.clone());
-        self.positions = self.route_padding(positions, mask);
+        self.positions = route_padding(positions, mask, self.seq_length);
     }
 
     /// Records the last layer's output and returns the restored `[batch_size, N, hidden]`.
@@ -65,16 +63,17 @@ impl RestoreBuffer {
         self.buffer
             .slice([0..batch_size, 0..self.seq_length, 0..hidden])
     }
+}
 
-    fn route_padding(&self, positions: Tensor<2, Int>, mask: &TokenMask) -> Tensor<2, Int> {
-        let [batch_size, width] = positions.dims();
-        let scratch: Vec<i64> = (0..batch_size)
-            .flat_map(|_| (0..width).map(|slot| (self.seq_length + slot) as i64))
-            .collect();
-        let scratch = Tensor::from_data(
-            TensorData::new(scratch, [batch_size, width]),
-            &positions.device(),
-        );
-        positions.mask_where(mask.padding.clone(), scratch)
-    }
+/// Original positions for real slots; `seq_length + slot` (scratch) for the others.
+fn route_padding(positions: Tensor<2, Int>, mask: &TokenMask, seq_length: usize) -> Tensor<2, Int> {
+    let [batch_size, width] = positions.dims();
+    let scratch: Vec<i64> = (0..batch_size)
+        .flat_map(|_| (0..width).map(|slot| (seq_length + slot) as i64))
+        .collect();
+    let scratch = Tensor::from_data(
+        TensorData::new(scratch, [batch_size, width]),
+        &positions.device(),
+    );
+    positions.mask_where(mask.padding.clone(), scratch)
 }
