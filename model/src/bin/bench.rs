@@ -129,6 +129,12 @@ fn main() -> Result<()> {
         args.model_dir.display(),
         device
     );
+    let mut configs = vec![(String::from("full"), LengthConfig::keep_all(layers))];
+    for &rate in &args.rates {
+        let config =
+            LengthConfig::constant_rate(layers, rate).with_context(|| format!("--rates {rate}"))?;
+        configs.push((format!("rate {rate}"), config));
+    }
     println!("| batch x len | config | ms/batch | tokens/s | FLOPs ratio | time ratio |");
     println!("|---|---|---:|---:|---:|---:|");
     for &b in &args.batch_sizes {
@@ -136,24 +142,17 @@ fn main() -> Result<()> {
             let input = batch(b, n, &device);
             let full_flops = flops(&arch, &LengthConfig::keep_all(layers), n, head) as f64;
             let mut full_ms = None;
-            let configs = std::iter::once((String::from("full"), LengthConfig::keep_all(layers)))
-                .chain(args.rates.iter().map(|&r| {
-                    (
-                        format!("rate {r}"),
-                        LengthConfig::constant_rate(layers, r).expect("rate in (0, 1]"),
-                    )
-                }));
-            for (name, length_config) in configs {
+            for (name, length_config) in &configs {
                 let ms = median_ms(
                     || {
-                        let out = model.forward(&input, &length_config);
+                        let out = model.forward(&input, length_config);
                         let _ = out.logits.into_data();
                     },
                     args.min_iters,
                     args.min_ms,
                 );
                 let full = *full_ms.get_or_insert(ms);
-                let flops_ratio = flops(&arch, &length_config, n, head) as f64 / full_flops;
+                let flops_ratio = flops(&arch, length_config, n, head) as f64 / full_flops;
                 let tokens_per_s = (b * n) as f64 / (ms / 1e3);
                 println!(
                     "| {b}x{n} | {name} | {ms:.1} | {tokens_per_s:.0} | {flops_ratio:.3} | {:.3} |",
