@@ -38,6 +38,7 @@ pub mod flops;
 mod layer;
 mod length_config;
 mod loader;
+pub mod metrics;
 mod question_answering;
 mod restore;
 mod token_drop;
