@@ -138,3 +138,53 @@ pub enum LengthConfigError {
 #[derive(Debug, thiserror::Error)]
 #[error("tokenisation failed: {0}")]
 pub struct TokenizeError(pub String);
+
+/// A dataset file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file is absent or unreadable.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file has no header row.
+    #[error("{path} is empty (a header row is required)")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A configured column is not in the header.
+    #[error("{path}: no column `{column}` in header {header:?}")]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The header found.
+        header: Vec<String>,
+    },
+    /// A line does not fit the format.
+    #[error("{path}:{line}: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A label outside the given label set.
+    #[error("{path}:{line}: label `{label}` is not in the label set")]
+    UnknownLabel {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The label found.
+        label: String,
+    },
+}

@@ -31,6 +31,7 @@ mod bert;
 mod checkpoint;
 mod classification;
 mod config;
+pub mod data;
 mod embedding;
 mod encoder;
 mod error;
@@ -52,7 +53,7 @@ pub use classification::{BertForSequenceClassification, SequenceClassifierOutput
 pub use config::BertConfig;
 pub use embedding::BertEmbeddings;
 pub use encoder::{BertEncoder, DropMode, EncoderOutput};
-pub use error::{ConfigError, LengthConfigError, LoadError, TokenizeError};
+pub use error::{ConfigError, DataError, LengthConfigError, LoadError, TokenizeError};
 pub use layer::BertLayer;
 pub use length_config::{LengthConfig, MIN_KEPT};
 pub use loader::{LoadReport, Loaded};
