@@ -91,13 +91,14 @@ impl BertAttention {
         let materialise = with_significance || rows.device().is_autodiff();
         let (context, significance) = if materialise {
             let scale = 1.0 / ((hidden / heads) as f64).sqrt();
-            // Scaling q rather than the scores saves a pass over the [b, h, n, n] tensor.
+            // Key padding as an additive [b, 1, 1, n] bias (HF style), broadcast by the add.
             let bias = mask
                 .padding
                 .clone()
                 .float()
                 .mul_scalar(MASKED_SCORE)
                 .reshape([batch_size, 1, 1, n]);
+            // Scaling q rather than the scores saves a pass over the [b, h, n, n] tensor.
             let scores = q.mul_scalar(scale).matmul(k.swap_dims(2, 3)) + bias;
             let probs = self.probs_dropout.forward(softmax(scores, 3));
             let significance = with_significance.then(|| {
