@@ -188,3 +188,53 @@ pub enum DataError {
         label: String,
     },
 }
+
+/// Errors of `lat-train`: writing checkpoints, resuming, reading data, evaluating.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON file could not be parsed or written.
+    #[error("{path}: {reason}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// burn could not write weights or optimizer state.
+    #[error("cannot save {path}: {reason}")]
+    Save {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A saved training state does not fit this run.
+    #[error("cannot resume from {path}: {reason}")]
+    Resume {
+        /// The state directory.
+        path: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
+    /// The base model or a checkpoint did not load.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A dataset did not read.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The tokenizer refused an input.
+    #[error(transparent)]
+    Tokenize(#[from] TokenizeError),
+    /// The run has nothing to train or evaluate on.
+    #[error("{0}")]
+    Invalid(String),
+}

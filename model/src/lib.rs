@@ -44,6 +44,7 @@ mod question_answering;
 mod restore;
 mod token_drop;
 mod tokenizer;
+pub mod train;
 
 pub use attention::{AttentionOutput, BertAttention};
 pub use batch::Batch;
@@ -53,7 +54,7 @@ pub use classification::{BertForSequenceClassification, SequenceClassifierOutput
 pub use config::BertConfig;
 pub use embedding::BertEmbeddings;
 pub use encoder::{BertEncoder, DropMode, EncoderOutput};
-pub use error::{ConfigError, DataError, LengthConfigError, LoadError, TokenizeError};
+pub use error::{ConfigError, DataError, LengthConfigError, LoadError, TokenizeError, TrainError};
 pub use layer::BertLayer;
 pub use length_config::{LengthConfig, MIN_KEPT};
 pub use loader::{LoadReport, Loaded};

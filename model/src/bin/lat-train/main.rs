@@ -1,0 +1,55 @@
+//! `lat-train`: standard fine-tuning (stage 1) and LengthDrop training (stage 2) of a BERT-family
+//! model for classification or extractive QA, and evaluation at constant keep ratios.
+//!
+//! ```text
+//! lat-train classify --stage standard --output runs/sst2-standard
+//! lat-train classify --stage length-adaptive --init runs/sst2-standard/checkpoint-best \
+//!     --output runs/sst2-la
+//! lat-train eval-classify --model-dir runs/sst2-la/checkpoint-best
+//! ```
+
+mod args;
+mod classify;
+
+use anyhow::{Result, bail};
+use burn::tensor::Device;
+use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(
+    name = "lat-train",
+    version,
+    about = "Train Length-Adaptive Transformers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a sequence classifier on GLUE-style TSV files (default: SST-2 in ../shared/data).
+    Classify(classify::ClassifyArgs),
+    /// Evaluate a classifier at full length and at constant keep ratios.
+    EvalClassify(classify::EvalClassifyArgs),
+}
+
+/// The device named by `--device`: `cpu` (burn-flex) or `wgpu` when compiled in.
+pub fn device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        other => bail!("device `{other}` is not compiled in (features: flex -> cpu, wgpu -> wgpu)"),
+    }
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Classify(args) => classify::train(args),
+        Command::EvalClassify(args) => classify::evaluate(args),
+    }
+}
