@@ -177,6 +177,16 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// A JSON record does not fit the format.
+    #[error("{path}: {record}: {reason}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// Which record (e.g. `data[3].paragraphs[1].qas[0]` or a question id).
+        record: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A label outside the given label set.
     #[error("{path}:{line}: label `{label}` is not in the label set")]
     UnknownLabel {

@@ -32,7 +32,18 @@ pub struct Encoded {
 #[derive(Debug, Clone)]
 pub struct BertTokenizer {
     inner: Tokenizer,
+    /// The same tokenizer without truncation, for contexts cut into windows by the caller.
+    whole: Tokenizer,
     max_length: usize,
+}
+
+/// Word pieces of one text, without special tokens or truncation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pieces {
+    /// Token ids.
+    pub ids: Vec<u32>,
+    /// Character (not byte) span of each token in the text.
+    pub char_offsets: Vec<(usize, usize)>,
 }
 
 impl BertTokenizer {
@@ -51,6 +62,10 @@ impl BertTokenizer {
         let mut inner = Tokenizer::from_file(path).map_err(|e| fail(e.to_string()))?;
         // Some checkpoints pin fixed padding (all-MiniLM-L6-v2 pads to 128): drop it.
         inner.with_padding(None);
+        let mut whole = inner.clone();
+        whole
+            .with_truncation(None)
+            .map_err(|e| fail(e.to_string()))?;
         let truncation = TruncationParams {
             max_length,
             ..TruncationParams::default()
@@ -58,7 +73,11 @@ impl BertTokenizer {
         inner
             .with_truncation(Some(truncation))
             .map_err(|e| fail(e.to_string()))?;
-        Ok(Self { inner, max_length })
+        Ok(Self {
+            inner,
+            whole,
+            max_length,
+        })
     }
 
     /// Tokenises one input, adding special tokens and truncating.
@@ -86,5 +105,27 @@ impl BertTokenizer {
     /// Id of `[PAD]` (0 when the vocabulary has none).
     pub fn pad_token_id(&self) -> u32 {
         self.inner.token_to_id("[PAD]").unwrap_or(0)
+    }
+
+    /// Word pieces of `text` with character offsets, no special tokens, no truncation.
+    pub fn pieces(&self, text: &str) -> Result<Pieces, TokenizeError> {
+        let encoding = self
+            .whole
+            .encode_char_offsets(text, false)
+            .map_err(|e| TokenizeError(e.to_string()))?;
+        Ok(Pieces {
+            ids: encoding.get_ids().to_vec(),
+            char_offsets: encoding.get_offsets().to_vec(),
+        })
+    }
+
+    /// Id of `[CLS]`.
+    pub fn cls_token_id(&self) -> u32 {
+        self.inner.token_to_id("[CLS]").unwrap_or(101)
+    }
+
+    /// Id of `[SEP]`.
+    pub fn sep_token_id(&self) -> u32 {
+        self.inner.token_to_id("[SEP]").unwrap_or(102)
     }
 }

@@ -10,6 +10,7 @@ mod resume;
 mod sampler;
 mod save;
 mod schedule;
+mod squad_eval;
 mod step;
 mod task;
 mod trainer;
@@ -25,6 +26,7 @@ pub use save::{
     LAT_JSON, LatMetadata, ModelDirFiles, read_json, save_weights, write_json, write_model_dir,
 };
 pub use schedule::LinearSchedule;
+pub use squad_eval::{SpanDecoding, SpanPrediction, SquadDevSet, best_span};
 pub use step::{Stage, StepConfig, StepLosses, StepOutput, train_step};
 pub use task::{TaskModel, TrainBatch, TrainFeature};
 pub use trainer::{TrainSummary, Trainer};

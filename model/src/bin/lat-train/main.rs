@@ -6,10 +6,12 @@
 //! lat-train classify --stage length-adaptive --init runs/sst2-standard/checkpoint-best \
 //!     --output runs/sst2-la
 //! lat-train eval-classify --model-dir runs/sst2-la/checkpoint-best
+//! lat-train qa --stage standard --output runs/squad-standard
 //! ```
 
 mod args;
 mod classify;
+mod qa;
 
 use anyhow::{Result, bail};
 use burn::tensor::Device;
@@ -35,6 +37,10 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Evaluate a classifier at full length and at constant keep ratios.
     EvalClassify(classify::EvalClassifyArgs),
+    /// Train an extractive-QA model on SQuAD v1.1 JSON (default: the dev set split by article).
+    Qa(qa::QaArgs),
+    /// Evaluate a QA model (EM/F1) at full length and at constant keep ratios.
+    EvalQa(qa::EvalQaArgs),
 }
 
 /// The device named by `--device`: `cpu` (burn-flex) or `wgpu` when compiled in.
@@ -51,5 +57,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Classify(args) => classify::train(args),
         Command::EvalClassify(args) => classify::evaluate(args),
+        Command::Qa(args) => qa::train(args),
+        Command::EvalQa(args) => qa::evaluate(args),
     }
 }
