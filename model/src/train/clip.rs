@@ -90,7 +90,7 @@ mod tests {
             .get(model.bias.as_ref().expect("bias").id)
             .expect("grad");
         let expected = 1.0 / (603f64.sqrt() + 1e-6);
-        let got = f64::from(b.slice([0..1]).into_scalar::<f32>());
+        let got = f64::from(b.slice(0..1).into_scalar::<f32>());
         assert!((got - expected).abs() < 1e-5);
     }
 

@@ -2,7 +2,7 @@
 //! plain periodic log lines otherwise (CI, `nohup`, Kubernetes logs).
 
 use std::io::{IsTerminal, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Progress reporting for a run of `total` steps.
 pub struct Progress {
@@ -12,6 +12,7 @@ pub struct Progress {
     started: Instant,
     first_step: usize,
     examples: usize,
+    excluded: Duration,
 }
 
 impl Progress {
@@ -25,19 +26,33 @@ impl Progress {
             started: Instant::now(),
             first_step,
             examples: 0,
+            excluded: Duration::ZERO,
         }
     }
 
-    /// Examples per second since the start (or the resume).
+    /// Leaves `time` (evaluation, checkpointing) out of the training throughput.
+    pub fn exclude(&mut self, time: Duration) {
+        self.excluded += time;
+    }
+
+    fn training_seconds(&self) -> f64 {
+        self.started
+            .elapsed()
+            .saturating_sub(self.excluded)
+            .as_secs_f64()
+            .max(1e-9)
+    }
+
+    /// Training examples per second since the start (or the resume).
     pub fn examples_per_second(&self) -> f64 {
-        self.examples as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
+        self.examples as f64 / self.training_seconds()
     }
 
     /// Records a finished step (`step` is 1-based) of `examples` examples.
     pub fn step(&mut self, step: usize, examples: usize, loss: f64) {
         self.examples += examples;
         let done = step - self.first_step;
-        let per_step = self.started.elapsed().as_secs_f64() / done.max(1) as f64;
+        let per_step = self.training_seconds() / done.max(1) as f64;
         let eta = format_duration(per_step * self.total.saturating_sub(step) as f64);
         let rate = self.examples_per_second();
         if self.terminal {
@@ -50,7 +65,7 @@ impl Progress {
                 self.total
             );
             let _ = std::io::stdout().flush();
-        } else if step % self.every == 0 || step == self.total {
+        } else if step.is_multiple_of(self.every) || step == self.total {
             println!(
                 "step {step}/{} loss {loss:.4} {rate:.1} ex/s ETA {eta}",
                 self.total

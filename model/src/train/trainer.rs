@@ -138,14 +138,15 @@ where
             model = optimizer.step(lr, model, out.grads);
             step += 1;
             progress.step(step, features.len(), out.losses.loss);
-            if step % c.logging_steps == 0 || step == total {
+            if step.is_multiple_of(c.logging_steps) || step == total {
                 log.write(&json!({
                     "step": step, "epoch": step as f64 / per_epoch as f64, "lr": lr,
                     "grad_norm": grad_norm, "examples_per_second": progress.examples_per_second(),
                     "losses": out.losses,
                 }))?;
             }
-            if step % c.eval_steps == 0 || step == total {
+            let paused = std::time::Instant::now();
+            if step.is_multiple_of(c.eval_steps) || step == total {
                 let valid = model.valid();
                 let full = LengthConfig::keep_all(step_config.sampler.num_layers);
                 let scores = self.dev.evaluate(&valid, &full)?;
@@ -169,7 +170,7 @@ where
                     if improved { " (best, saved)" } else { "" }
                 ));
             }
-            if step % c.eval_steps == 0 || step == stop_at {
+            if step.is_multiple_of(c.eval_steps) || step == stop_at {
                 let state = TrainingState {
                     step,
                     best,
@@ -179,6 +180,7 @@ where
                 let config_json = self.model_files.base.join("config.json");
                 state_dir.save(&model, &optimizer, state, &config_json)?;
             }
+            progress.exclude(paused.elapsed());
         }
         Ok(TrainSummary {
             steps: step,

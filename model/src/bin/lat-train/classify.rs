@@ -1,6 +1,6 @@
 //! `lat-train classify` and `lat-train eval-classify`: GLUE-style sequence classification.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -75,7 +75,7 @@ fn features(data: &ClassificationDataset, tokenizer: &BertTokenizer) -> Result<V
         .collect()
 }
 
-fn read(path: &PathBuf, columns: &TsvColumns) -> Result<ClassificationDataset> {
+fn read(path: &Path, columns: &TsvColumns) -> Result<ClassificationDataset> {
     check_data(path)?;
     let data = read_glue_tsv(path, columns)?;
     println!(
