@@ -10,6 +10,7 @@
 //! ```
 
 mod args;
+mod bench;
 mod classify;
 mod qa;
 
@@ -41,6 +42,8 @@ enum Command {
     Qa(qa::QaArgs),
     /// Evaluate a QA model (EM/F1) at full length and at constant keep ratios.
     EvalQa(qa::EvalQaArgs),
+    /// Time optimisation steps at a fixed batch shape (training throughput).
+    BenchStep(bench::BenchArgs),
 }
 
 /// The device named by `--device`: `cpu` (burn-flex) or `wgpu` when compiled in.
@@ -59,5 +62,6 @@ fn main() -> Result<()> {
         Command::EvalClassify(args) => classify::evaluate(args),
         Command::Qa(args) => qa::train(args),
         Command::EvalQa(args) => qa::evaluate(args),
+        Command::BenchStep(args) => bench::run(args),
     }
 }
