@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use lat_model::LengthConfig;
 use lat_model::train::{Stage, TrainConfig};
 
 /// Where the default base model lives after `scripts/setup-base-model.sh`.
@@ -164,4 +165,46 @@ pub fn check_data(path: &Path) -> Result<()> {
         )
     })?;
     Ok(())
+}
+
+/// Which configurations an evaluation command scores.
+#[derive(Args, Debug, Clone)]
+pub struct EvalConfigArgs {
+    /// Constant keep ratios per layer (r_i = rate^i; 1 = full length).
+    #[arg(long, value_delimiter = ',', default_value = "1,0.9,0.8,0.7,0.6,0.5")]
+    pub rates: Vec<f64>,
+    /// Also score this explicit configuration: one keep ratio per layer, non-increasing.
+    #[arg(long, value_delimiter = ',')]
+    pub ratios: Option<Vec<f64>>,
+    /// Layers (0-based) the explicit configuration skips.
+    #[arg(long, value_delimiter = ',', requires = "ratios")]
+    pub skip_layers: Vec<usize>,
+}
+
+impl EvalConfigArgs {
+    /// (label, configuration) pairs for a model of `layers` layers.
+    pub fn configs(&self, layers: usize) -> Result<Vec<(String, LengthConfig)>> {
+        let mut out = Vec::new();
+        for &rate in &self.rates {
+            let config = if rate >= 1.0 {
+                LengthConfig::keep_all(layers)
+            } else {
+                LengthConfig::constant_rate(layers, rate)?
+            };
+            out.push((format!("rate {rate}"), config));
+        }
+        if let Some(ratios) = &self.ratios {
+            if ratios.len() != layers {
+                bail!(
+                    "--ratios has {} values; the model has {layers} layers",
+                    ratios.len()
+                );
+            }
+            let config =
+                LengthConfig::new(ratios.clone())?.with_skipped_layers(&self.skip_layers)?;
+            let label = format!("ratios {ratios:?} skip {:?}", self.skip_layers);
+            out.push((label, config));
+        }
+        Ok(out)
+    }
 }

@@ -13,7 +13,7 @@ use lat_model::train::{
 use lat_model::{BertForSequenceClassification, BertTokenizer, LengthConfig, TextInput};
 use serde_json::json;
 
-use crate::args::{RunArgs, check_data, check_model_dir, data_dir};
+use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir};
 
 /// Columns and files of a GLUE-style task.
 #[derive(Args, Debug, Clone)]
@@ -175,9 +175,8 @@ pub struct EvalClassifyArgs {
     model_dir: PathBuf,
     #[command(flatten)]
     tsv: TsvArgs,
-    /// Constant keep ratios per layer to evaluate (1 = full length).
-    #[arg(long, value_delimiter = ',', default_value = "1,0.9,0.8,0.7,0.6,0.5")]
-    rates: Vec<f64>,
+    #[command(flatten)]
+    configs: EvalConfigArgs,
     /// Examples per forward pass.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
@@ -218,14 +217,9 @@ pub fn evaluate(args: EvalClassifyArgs) -> Result<()> {
         num_labels: meta.labels.len(),
     };
     let mut rows = Vec::new();
-    println!("| keep ratio per layer | dev accuracy | FLOPs vs full (true lengths) |");
+    println!("| configuration | dev accuracy | FLOPs vs full (true lengths) |");
     println!("|---|---|---|");
-    for &rate in &args.rates {
-        let config = if rate >= 1.0 {
-            LengthConfig::keep_all(layers)
-        } else {
-            LengthConfig::constant_rate(layers, rate)?
-        };
+    for (label, config) in args.configs.configs(layers)? {
         let predictions = dev.predict(&loaded.model, &config);
         let labels: Vec<usize> = dev.features.iter().map(|f| f.targets[0]).collect();
         let correct = predictions
@@ -243,8 +237,8 @@ pub fn evaluate(args: EvalClassifyArgs) -> Result<()> {
             )
         });
         let ratio = spent as f64 / all as f64;
-        println!("| {rate} | {acc:.2} | {ratio:.3} |");
-        rows.push(json!({"rate": rate, "accuracy": acc, "flops_ratio": ratio,
+        println!("| {label} | {acc:.2} | {ratio:.3} |");
+        rows.push(json!({"config": label, "ratios": config.ratios(), "skipped": config.skipped_layers(), "accuracy": acc, "flops_ratio": ratio,
             "mean_flops": spent as f64 / dev.features.len() as f64}));
     }
     if let Some(path) = &args.json {

@@ -13,7 +13,7 @@ use lat_model::train::{
 use lat_model::{BertForQuestionAnswering, BertTokenizer, LengthConfig};
 use serde_json::json;
 
-use crate::args::{RunArgs, check_data, check_model_dir, data_dir};
+use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir};
 
 /// Which questions train and which evaluate.
 #[derive(Args, Debug, Clone)]
@@ -207,9 +207,8 @@ pub struct EvalQaArgs {
     model_dir: PathBuf,
     #[command(flatten)]
     squad: SquadArgs,
-    /// Constant keep ratios per layer to evaluate (1 = full length).
-    #[arg(long, value_delimiter = ',', default_value = "1,0.9,0.8,0.7,0.6,0.5")]
-    rates: Vec<f64>,
+    #[command(flatten)]
+    configs: EvalConfigArgs,
     /// Windows per forward pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
@@ -246,14 +245,9 @@ pub fn evaluate(args: EvalQaArgs) -> Result<()> {
     let arch = Architecture::from(&loaded.config);
     let layers = arch.num_layers;
     let mut rows = Vec::new();
-    println!("| keep ratio per layer | EM | F1 | FLOPs vs full (true lengths) |");
+    println!("| configuration | EM | F1 | FLOPs vs full (true lengths) |");
     println!("|---|---|---|---|");
-    for &rate in &args.rates {
-        let config = if rate >= 1.0 {
-            LengthConfig::keep_all(layers)
-        } else {
-            LengthConfig::constant_rate(layers, rate)?
-        };
+    for (label, config) in args.configs.configs(layers)? {
         let scores = dev.evaluate(&loaded.model, &config)?;
         let full = LengthConfig::keep_all(layers);
         let (spent, all): (u64, u64) = dev.features.iter().fold((0, 0), |(s, a), f| {
@@ -266,8 +260,8 @@ pub fn evaluate(args: EvalQaArgs) -> Result<()> {
         });
         let ratio = spent as f64 / all as f64;
         let (em, f1) = (scores.metrics["exact_match"], scores.metrics["f1"]);
-        println!("| {rate} | {em:.2} | {f1:.2} | {ratio:.3} |");
-        rows.push(json!({"rate": rate, "exact_match": em, "f1": f1, "flops_ratio": ratio}));
+        println!("| {label} | {em:.2} | {f1:.2} | {ratio:.3} |");
+        rows.push(json!({"config": label, "ratios": config.ratios(), "skipped": config.skipped_layers(), "exact_match": em, "f1": f1, "flops_ratio": ratio}));
     }
     if let Some(path) = &args.json {
         let out =
