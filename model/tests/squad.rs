@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use burn::tensor::Device;
-use lat_model::BertTokenizer;
 use lat_model::data::{SquadWindows, read_squad_json, squad_features};
 use lat_model::metrics::{exact_match, squad_scores};
-use lat_model::train::{SpanDecoding, best_span};
+use lat_model::train::{DevSet, SpanDecoding, SquadDevSet, best_span};
+use lat_model::{BertForQuestionAnswering, BertTokenizer, LengthConfig};
 
 fn data_dir() -> PathBuf {
     std::env::var_os("LAT_DATA_DIR")
@@ -113,4 +113,38 @@ fn squad_dev_windows_hold_their_answers_and_decode_back() {
         scores.exact_match
     );
     assert!(scores.f1 > 97.0, "oracle F1 {}", scores.f1);
+}
+
+#[test]
+fn squad_evaluation_is_batch_invariant_on_real_weights() {
+    let device = Device::default();
+    let dir = PathBuf::from(std::env::var_os("LAT_BASE_MODEL_DIR").unwrap());
+    let model = BertForQuestionAnswering::load(&dir, &device).unwrap().model;
+    let articles = read_squad_json(&data_dir().join("squad1.1/dev-v1.1.json")).unwrap();
+    let examples: Vec<_> = articles[1].examples.iter().take(6).cloned().collect();
+    let windows = SquadWindows {
+        max_length: 96,
+        doc_stride: 32,
+        max_query_length: 32,
+    };
+    let features = squad_features(&examples, &tokenizer(96), windows).unwrap();
+    let dev = |batch_size| SquadDevSet {
+        examples: examples.clone(),
+        features: features.clone(),
+        batch_size,
+        pad_token_id: 0,
+        decoding: SpanDecoding::default(),
+        device: device.clone(),
+    };
+    let config = LengthConfig::constant_rate(6, 0.8).unwrap();
+    let one_by_one = dev(1).predict(&model, &config);
+    let batched = dev(8).predict(&model, &config);
+    assert_eq!(one_by_one, batched);
+    assert!(
+        batched.iter().all(|p| !p.is_empty()),
+        "every question gets a span"
+    );
+    let scores = dev(8).evaluate(&model, &config).unwrap();
+    assert!((0.0..=100.0).contains(&scores.score));
+    assert_eq!(scores.metrics["f1"], scores.score);
 }
