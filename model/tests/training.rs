@@ -175,6 +175,7 @@ fn run(base: &Path, output: &Path, config: TrainConfig, resume: bool) -> Vec<(u6
         },
         pad_token_id: 0,
         device: autodiff,
+        interrupt: None,
     };
     trainer.run(model, state).unwrap();
     let log = std::fs::read_to_string(output.join("metrics.jsonl")).unwrap();

@@ -8,6 +8,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::optim::AdamWConfig;
 use burn::store::ModuleSnapshot;
@@ -45,6 +46,8 @@ pub struct Trainer<'a, M: TaskModel> {
     pub pad_token_id: u32,
     /// The training device (autodiff).
     pub device: Device,
+    /// Set (e.g. by a Ctrl-C handler) to stop after the current step, saving the state.
+    pub interrupt: Option<&'a AtomicBool>,
 }
 
 /// How a run ended.
@@ -170,7 +173,8 @@ where
                     if improved { " (best, saved)" } else { "" }
                 ));
             }
-            if step.is_multiple_of(c.eval_steps) || step == stop_at {
+            let interrupted = self.interrupt.is_some_and(|i| i.load(Ordering::Relaxed));
+            if step.is_multiple_of(c.eval_steps) || step == stop_at || interrupted {
                 let state = TrainingState {
                     step,
                     best,
@@ -181,6 +185,12 @@ where
                 state_dir.save(&model, &optimizer, state, &config_json)?;
             }
             progress.exclude(paused.elapsed());
+            if interrupted {
+                progress.message(&format!(
+                    "interrupted: state saved at step {step}; continue with --resume"
+                ));
+                break;
+            }
         }
         Ok(TrainSummary {
             steps: step,

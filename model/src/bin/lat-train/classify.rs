@@ -154,6 +154,7 @@ pub fn train(args: ClassifyArgs) -> Result<()> {
         },
         pad_token_id: tokenizer.pad_token_id(),
         device: autodiff,
+        interrupt: Some(crate::interrupt_flag()),
     };
     let summary = trainer.run(model, state)?;
     match summary.best {

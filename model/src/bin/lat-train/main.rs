@@ -14,6 +14,9 @@ mod bench;
 mod classify;
 mod qa;
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::{Result, bail};
 use burn::tensor::Device;
 use clap::{Parser, Subcommand};
@@ -54,6 +57,27 @@ pub fn device(name: &str) -> Result<Device> {
         "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
         other => bail!("device `{other}` is not compiled in (features: flex -> cpu, wgpu -> wgpu)"),
     }
+}
+
+/// Set on the first Ctrl-C / SIGTERM: the run saves its state after the current step and
+/// exits; a second signal exits at once.
+pub fn interrupt_flag() -> &'static AtomicBool {
+    static FLAG: OnceLock<&'static AtomicBool> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+        let installed = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping after this step (state will be saved); Ctrl-C again to abort");
+        });
+        if let Err(e) = installed {
+            eprintln!(
+                "warning: no Ctrl-C handler ({e}); an interrupt loses the steps since the last save"
+            );
+        }
+        flag
+    })
 }
 
 fn main() -> Result<()> {

@@ -186,6 +186,7 @@ pub fn train(args: QaArgs) -> Result<()> {
         },
         pad_token_id: tokenizer.pad_token_id(),
         device: autodiff,
+        interrupt: Some(crate::interrupt_flag()),
     };
     let summary = trainer.run(model, state)?;
     match summary.best {
