@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use lat_model::LengthConfig;
-use lat_model::train::{Stage, TrainConfig};
+use lat_model::train::{Stage, TrainConfig, TrainSummary};
 
 /// Where the default base model lives after `scripts/setup-base-model.sh`.
 pub const DEFAULT_BASE_MODEL: &str = "models-cache/all-MiniLM-L6-v2";
@@ -206,5 +206,17 @@ impl EvalConfigArgs {
             out.push((label, config));
         }
         Ok(out)
+    }
+}
+
+/// Prints how a run ended.
+pub fn report(summary: &TrainSummary, metric: &str) {
+    match summary.best {
+        Some((score, step)) => println!(
+            "done after {} steps; best dev {metric} {score:.2} at step {step} -> {}",
+            summary.steps,
+            summary.best_dir.display()
+        ),
+        None => println!("stopped after {} steps (no evaluation yet)", summary.steps),
     }
 }

@@ -13,7 +13,7 @@ use lat_model::train::{
 use lat_model::{BertForSequenceClassification, BertTokenizer, LengthConfig, TextInput};
 use serde_json::json;
 
-use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir};
+use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir, report};
 
 /// Columns and files of a GLUE-style task.
 #[derive(Args, Debug, Clone)]
@@ -156,15 +156,7 @@ pub fn train(args: ClassifyArgs) -> Result<()> {
         device: autodiff,
         interrupt: Some(crate::interrupt_flag()),
     };
-    let summary = trainer.run(model, state)?;
-    match summary.best {
-        Some((score, step)) => println!(
-            "done after {} steps; best dev accuracy {score:.2} at step {step} -> {}",
-            summary.steps,
-            summary.best_dir.display()
-        ),
-        None => println!("stopped after {} steps (no evaluation yet)", summary.steps),
-    }
+    report(&trainer.run(model, state)?, "accuracy");
     Ok(())
 }
 

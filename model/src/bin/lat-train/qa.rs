@@ -13,7 +13,7 @@ use lat_model::train::{
 use lat_model::{BertForQuestionAnswering, BertTokenizer, LengthConfig};
 use serde_json::json;
 
-use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir};
+use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir, report};
 
 /// Which questions train and which evaluate.
 #[derive(Args, Debug, Clone)]
@@ -188,15 +188,7 @@ pub fn train(args: QaArgs) -> Result<()> {
         device: autodiff,
         interrupt: Some(crate::interrupt_flag()),
     };
-    let summary = trainer.run(model, state)?;
-    match summary.best {
-        Some((f1, step)) => println!(
-            "done after {} steps; best dev F1 {f1:.2} at step {step} -> {}",
-            summary.steps,
-            summary.best_dir.display()
-        ),
-        None => println!("stopped after {} steps (no evaluation yet)", summary.steps),
-    }
+    report(&trainer.run(model, state)?, "F1");
     Ok(())
 }
 
