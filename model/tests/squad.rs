@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use burn::tensor::Device;
 use lat_model::data::{SquadWindows, read_squad_json, squad_features};
-use lat_model::metrics::{exact_match, squad_scores};
-use lat_model::train::{DevSet, SpanDecoding, SquadDevSet, best_span};
+use lat_model::metrics::exact_match;
+use lat_model::train::{DevSet, SpanDecoding, SquadDevSet, best_span, score_predictions};
 use lat_model::{BertForQuestionAnswering, BertTokenizer, LengthConfig};
 
 fn data_dir() -> PathBuf {
@@ -63,7 +63,7 @@ fn squad_dev_windows_hold_their_answers_and_decode_back() {
         let f = holding[0];
         let (a, _) = f.char_spans[f.target.0].unwrap();
         let (_, b) = f.char_spans[f.target.1].unwrap();
-        let text: String = example.context.chars().skip(a).take(b - a).collect();
+        let text = example.context_chars(a, b);
         exact += usize::from(exact_match(&text, &example.answers[0].text) == 1.0);
     }
     let share = exact as f64 / examples.len() as f64;
@@ -81,12 +81,7 @@ fn squad_dev_windows_hold_their_answers_and_decode_back() {
         start[f.target.0] = 10.0;
         end[f.target.1] = 10.0;
         if let Some(span) = best_span(f, &start, &end, SpanDecoding::default()) {
-            let text: String = examples[f.example]
-                .context
-                .chars()
-                .skip(span.chars.0)
-                .take(span.chars.1 - span.chars.0)
-                .collect();
+            let text = examples[f.example].context_chars(span.chars.0, span.chars.1);
             let slot = &mut best[f.example];
             if slot.as_ref().is_none_or(|(s, _)| span.score > *s) {
                 *slot = Some((span.score, text));
@@ -97,16 +92,7 @@ fn squad_dev_windows_hold_their_answers_and_decode_back() {
         .into_iter()
         .map(|b| b.map(|(_, t)| t).unwrap_or_default())
         .collect();
-    let truths: Vec<Vec<String>> = examples
-        .iter()
-        .map(|e| e.answers.iter().map(|a| a.text.clone()).collect())
-        .collect();
-    let scores = squad_scores(
-        predictions
-            .iter()
-            .map(String::as_str)
-            .zip(truths.iter().map(Vec::as_slice)),
-    );
+    let scores = score_predictions(&examples, &predictions);
     assert!(
         scores.exact_match > 95.0,
         "oracle EM {}",

@@ -21,6 +21,17 @@ pub struct SquadExample {
     pub answers: Vec<SquadAnswer>,
 }
 
+impl SquadExample {
+    /// The context's characters `start..end` (character, not byte, offsets).
+    pub fn context_chars(&self, start: usize, end: usize) -> String {
+        self.context
+            .chars()
+            .skip(start)
+            .take(end.saturating_sub(start))
+            .collect()
+    }
+}
+
 /// A reference answer: its text and where it starts in the context, in characters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SquadAnswer {

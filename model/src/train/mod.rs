@@ -26,7 +26,7 @@ pub use save::{
     LAT_JSON, LatMetadata, ModelDirFiles, read_json, save_weights, write_json, write_model_dir,
 };
 pub use schedule::LinearSchedule;
-pub use squad_eval::{SpanDecoding, SpanPrediction, SquadDevSet, best_span};
+pub use squad_eval::{SpanDecoding, SpanPrediction, SquadDevSet, best_span, score_predictions};
 pub use step::{Stage, StepConfig, StepLosses, StepOutput, train_step};
 pub use task::{TaskModel, TrainBatch, TrainFeature};
 pub use trainer::{TrainSummary, Trainer};

@@ -9,7 +9,7 @@ use crate::batch::Batch;
 use crate::data::{SquadExample, SquadFeature, sorted_batches};
 use crate::error::TrainError;
 use crate::length_config::LengthConfig;
-use crate::metrics::squad_scores;
+use crate::metrics::{SquadScores, squad_scores};
 use crate::question_answering::BertForQuestionAnswering;
 use crate::train::eval::{DevSet, EvalScores};
 use crate::train::task::TaskModel;
@@ -140,13 +140,26 @@ impl SquadDevSet {
         best.iter()
             .zip(&self.examples)
             .map(|(span, example)| match span {
-                Some(SpanPrediction { chars: (a, b), .. }) => {
-                    example.context.chars().skip(*a).take(b - a).collect()
-                }
+                Some(SpanPrediction { chars: (a, b), .. }) => example.context_chars(*a, *b),
                 None => String::new(),
             })
             .collect()
     }
+}
+
+/// Official SQuAD v1.1 EM/F1 of one predicted answer per example, each against its best
+/// reference answer.
+pub fn score_predictions(examples: &[SquadExample], predictions: &[String]) -> SquadScores {
+    let truths: Vec<Vec<String>> = examples
+        .iter()
+        .map(|e| e.answers.iter().map(|a| a.text.clone()).collect())
+        .collect();
+    squad_scores(
+        predictions
+            .iter()
+            .map(String::as_str)
+            .zip(truths.iter().map(Vec::as_slice)),
+    )
 }
 
 impl DevSet<BertForQuestionAnswering> for SquadDevSet {
@@ -163,17 +176,7 @@ impl DevSet<BertForQuestionAnswering> for SquadDevSet {
             return Err(TrainError::Invalid("the dev set is empty".into()));
         }
         let predictions = self.predict(model, config);
-        let truths: Vec<Vec<String>> = self
-            .examples
-            .iter()
-            .map(|e| e.answers.iter().map(|a| a.text.clone()).collect())
-            .collect();
-        let scores = squad_scores(
-            predictions
-                .iter()
-                .map(String::as_str)
-                .zip(truths.iter().map(Vec::as_slice)),
-        );
+        let scores = score_predictions(&self.examples, &predictions);
         Ok(EvalScores {
             score: scores.f1,
             metrics: BTreeMap::from([
