@@ -61,10 +61,14 @@ impl BertModel {
     /// # Shapes
     /// See [`EncoderOutput`].
     pub fn forward(&self, batch: &Batch, config: &LengthConfig, mode: DropMode) -> EncoderOutput {
-        let x = self
-            .embeddings
-            .forward(batch.input_ids.clone(), batch.token_type_ids.clone());
-        self.encoder.forward(x, &batch.lengths, config, mode)
+        self.encoder
+            .forward(self.embed(batch), &batch.lengths, config, mode)
+    }
+
+    /// The embedding output of a batch, `[batch_size, N, hidden]`: the encoder's input.
+    pub fn embed(&self, batch: &Batch) -> Tensor<3> {
+        self.embeddings
+            .forward(batch.input_ids.clone(), batch.token_type_ids.clone())
     }
 
     /// Number of encoder layers.

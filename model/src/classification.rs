@@ -46,16 +46,21 @@ impl BertForSequenceClassification {
     /// - output `logits`: `[batch_size, num_labels]`
     pub fn forward(&self, batch: &Batch, config: &LengthConfig) -> SequenceClassifierOutput {
         let encoded = self.bert.forward(batch, config, DropMode::Extract);
-        let cls = cls_vectors(encoded.last_hidden_state);
+        SequenceClassifierOutput {
+            logits: self.head(encoded.last_hidden_state),
+            kept_tokens: encoded.kept_tokens,
+        }
+    }
+
+    /// The head alone: logits `[batch_size, num_labels]` from the encoder's output
+    /// (`Extract` mode, [CLS] in slot 0).
+    pub fn head(&self, last_hidden_state: Tensor<3>) -> Tensor<2> {
+        let cls = cls_vectors(last_hidden_state);
         let pooled = match &self.bert.pooler {
             Some(pooler) => pooler.forward(cls),
             None => cls,
         };
-        let logits = self.classifier.forward(self.dropout.forward(pooled));
-        SequenceClassifierOutput {
-            logits,
-            kept_tokens: encoded.kept_tokens,
-        }
+        self.classifier.forward(self.dropout.forward(pooled))
     }
 
     /// Number of labels.

@@ -10,10 +10,10 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::BertConfig;
+use crate::encoder_state::EncoderState;
 use crate::layer::BertLayer;
 use crate::length_config::LengthConfig;
-use crate::restore::RestoreBuffer;
-use crate::token_drop::{TokenMask, gather_tokens, select_tokens};
+use crate::token_drop::{gather_tokens, select_tokens};
 
 /// How dropped tokens are treated, by task kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,41 +72,56 @@ impl BertEncoder {
             self.layer.len(),
             "length configuration depth"
         );
-        let [batch_size, seq_length, _] = x.dims();
+        let [batch_size, _, _] = x.dims();
         assert_eq!(lengths.len(), batch_size, "one length per batch row");
 
         let kept_tokens: Vec<Vec<usize>> = lengths.iter().map(|&n| config.keep_counts(n)).collect();
-        let mut mask = TokenMask::from_counts(lengths, seq_length, &x.device());
-        let mut restore =
-            (mode == DropMode::DropAndRestore).then(|| RestoreBuffer::new(x.clone(), &mask));
-        let mut x = x;
-        for (i, layer) in self.layer.iter().enumerate() {
-            if config.is_skipped(i) {
-                continue;
-            }
+        let mut state = EncoderState::new(x, lengths, mode);
+        for i in (0..self.layer.len()).filter(|&i| !config.is_skipped(i)) {
             let keep: Vec<usize> = kept_tokens.iter().map(|k| k[i]).collect();
-            let drops = keep != mask.counts;
-            let attention = layer.attention.forward(x.clone(), &mask, drops);
-            let mut hidden = attention.hidden_states;
-            if let Some(significance) = attention.significance {
-                let selection =
-                    select_tokens(significance, &mask, &keep, mode == DropMode::Extract);
-                if let Some(restore) = restore.as_mut() {
-                    restore.record(x);
-                    restore.select(&selection.indices, &selection.mask);
-                }
-                hidden = gather_tokens(hidden, &selection.indices);
-                mask = selection.mask;
-            }
-            x = layer.feed_forward(hidden);
+            state = self.forward_layer(i, state, &keep, mode);
         }
-        let last_hidden_state = match restore {
-            Some(restore) => restore.finish(x),
-            None => x,
-        };
         EncoderOutput {
-            last_hidden_state,
+            last_hidden_state: state.finish(),
             kept_tokens,
+        }
+    }
+
+    /// Runs layer `i` alone, after which row r keeps `keep[r]` of its tokens.
+    ///
+    /// # Panics
+    /// If `keep` does not have one count per row.
+    pub fn forward_layer(
+        &self,
+        i: usize,
+        state: EncoderState,
+        keep: &[usize],
+        mode: DropMode,
+    ) -> EncoderState {
+        assert_eq!(keep.len(), state.counts().len(), "one keep count per row");
+        let layer = &self.layer[i];
+        let EncoderState {
+            hidden: x,
+            mask,
+            mut restore,
+        } = state;
+        let drops = keep != mask.counts;
+        let attention = layer.attention.forward(x.clone(), &mask, drops);
+        let mut hidden = attention.hidden_states;
+        let mut mask = mask;
+        if let Some(significance) = attention.significance {
+            let selection = select_tokens(significance, &mask, keep, mode == DropMode::Extract);
+            if let Some(restore) = restore.as_mut() {
+                restore.record(x);
+                restore.select(&selection.indices, &selection.mask);
+            }
+            hidden = gather_tokens(hidden, &selection.indices);
+            mask = selection.mask;
+        }
+        EncoderState {
+            hidden: layer.feed_forward(hidden),
+            mask,
+            restore,
         }
     }
 }

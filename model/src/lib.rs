@@ -34,6 +34,7 @@ mod config;
 pub mod data;
 mod embedding;
 mod encoder;
+mod encoder_state;
 mod error;
 pub mod flops;
 mod layer;
@@ -54,6 +55,7 @@ pub use classification::{BertForSequenceClassification, SequenceClassifierOutput
 pub use config::BertConfig;
 pub use embedding::BertEmbeddings;
 pub use encoder::{BertEncoder, DropMode, EncoderOutput};
+pub use encoder_state::EncoderState;
 pub use error::{ConfigError, DataError, LengthConfigError, LoadError, TokenizeError, TrainError};
 pub use layer::BertLayer;
 pub use length_config::{LengthConfig, MIN_KEPT};

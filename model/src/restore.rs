@@ -14,7 +14,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use crate::token_drop::TokenMask;
 
 /// Full-length buffer plus each current slot's original position.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RestoreBuffer {
     buffer: Tensor<3>,
     positions: Tensor<2, Int>,
@@ -33,6 +33,17 @@ impl RestoreBuffer {
             buffer: Tensor::cat(vec![embeddings, scratch], 1),
             positions: route_padding(identity, mask, seq_length),
             seq_length,
+        }
+    }
+
+    /// Rows `index` of the buffer, for a state narrowed to `width` slots.
+    pub fn select_rows(&self, index: &Tensor<1, Int>, width: usize) -> Self {
+        let positions = self.positions.clone().select(0, index.clone());
+        let [rows, _] = positions.dims();
+        Self {
+            buffer: self.buffer.clone().select(0, index.clone()),
+            positions: positions.slice([0..rows, 0..width]),
+            seq_length: self.seq_length,
         }
     }
 

@@ -6,9 +6,11 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::batch::Batch;
 use crate::classification::BertForSequenceClassification;
+use crate::data::ClassificationDataset;
+use crate::error::TokenizeError;
 use crate::length_config::LengthConfig;
 use crate::question_answering::BertForQuestionAnswering;
-use crate::tokenizer::Encoded;
+use crate::tokenizer::{BertTokenizer, Encoded, TextInput};
 
 /// Value given to logits at padded positions: far below any real logit, still finite so
 /// that 0 * (log p_s - log p_t) stays 0 in the KL.
@@ -67,6 +69,28 @@ pub struct TrainFeature {
     pub encoded: Encoded,
     /// Label index (classification) or start and end token (QA).
     pub targets: Vec<usize>,
+}
+
+impl TrainFeature {
+    /// Tokenises classification examples; the label is the only target.
+    pub fn classification(
+        data: &ClassificationDataset,
+        tokenizer: &BertTokenizer,
+    ) -> Result<Vec<Self>, TokenizeError> {
+        data.examples
+            .iter()
+            .map(|e| {
+                let input = match &e.text_b {
+                    Some(b) => TextInput::Pair(&e.text_a, b),
+                    None => TextInput::Single(&e.text_a),
+                };
+                Ok(Self {
+                    encoded: tokenizer.encode(input)?,
+                    targets: vec![e.label],
+                })
+            })
+            .collect()
+    }
 }
 
 /// A padded batch and its targets as tensors.

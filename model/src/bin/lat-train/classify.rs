@@ -10,7 +10,7 @@ use lat_model::train::{
     ClassificationDevSet, LAT_JSON, LatMetadata, ModelDirFiles, StateDir, TrainFeature, Trainer,
     read_json,
 };
-use lat_model::{BertForSequenceClassification, BertTokenizer, LengthConfig, TextInput};
+use lat_model::{BertForSequenceClassification, BertTokenizer, LengthConfig};
 use serde_json::json;
 
 use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir, report};
@@ -60,19 +60,7 @@ fn columns(tsv: &TsvArgs, labels: Option<Vec<String>>) -> TsvColumns {
 }
 
 fn features(data: &ClassificationDataset, tokenizer: &BertTokenizer) -> Result<Vec<TrainFeature>> {
-    data.examples
-        .iter()
-        .map(|e| {
-            let input = match &e.text_b {
-                Some(b) => TextInput::Pair(&e.text_a, b),
-                None => TextInput::Single(&e.text_a),
-            };
-            Ok(TrainFeature {
-                encoded: tokenizer.encode(input)?,
-                targets: vec![e.label],
-            })
-        })
-        .collect()
+    Ok(TrainFeature::classification(data, tokenizer)?)
 }
 
 fn read(path: &Path, columns: &TsvColumns) -> Result<ClassificationDataset> {

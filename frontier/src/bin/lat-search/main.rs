@@ -1,0 +1,47 @@
+//! `lat-search`: the evolutionary search for the accuracy/FLOPs frontier of a
+//! length-adaptive model (Kim & Cho 2021, section 4), writing `frontier.json` for
+//! `lat-server`, every evaluated gene, the area per iteration and a plot.
+
+mod classify;
+mod outputs;
+
+use anyhow::{Result, bail};
+use burn::tensor::Device;
+use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "Search the accuracy/FLOPs frontier of a length-adaptive model"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Search a sequence-classification model (accuracy on a GLUE-style dev TSV).
+    Classify(classify::ClassifyArgs),
+}
+
+/// The burn device named on the command line.
+pub fn device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        other => {
+            bail!("device `{other}` is not compiled in (features: default -> cpu, wgpu -> wgpu)")
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Classify(args) => classify::run(args),
+    }
+}
