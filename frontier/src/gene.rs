@@ -44,6 +44,29 @@ impl Gene {
     }
 }
 
+impl std::str::FromStr for Gene {
+    type Err = String;
+
+    /// Parses [`Gene::label`]'s form, `103,83,67` or `103,83,67;2`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let numbers = |part: &str| -> Result<Vec<usize>, String> {
+            part.split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.trim()
+                        .parse()
+                        .map_err(|_| format!("`{text}` is not a gene"))
+                })
+                .collect()
+        };
+        let (lengths, skipped) = text.split_once(';').unwrap_or((text, ""));
+        Ok(Self {
+            lengths: numbers(lengths)?,
+            skipped_layers: numbers(skipped)?,
+        })
+    }
+}
+
 /// The shape of the search space: depth L and max length T.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GeneSpace {
@@ -204,6 +227,11 @@ mod tests {
             lengths: vec![9, 5, 4],
             skipped_layers: vec![1],
         };
-        assert_eq!(space.canonical(gene).lengths, vec![9, 9, 4]);
+        let canonical = space.canonical(gene);
+        assert_eq!(canonical.lengths, vec![9, 9, 4]);
+        assert_eq!(canonical.label(), "9,9,4;1");
+        assert_eq!(canonical.label().parse::<Gene>(), Ok(canonical));
+        assert_eq!("9,8".parse::<Gene>(), Ok(Gene::new(vec![9, 8])));
+        assert!("9,x".parse::<Gene>().is_err());
     }
 }

@@ -141,6 +141,7 @@ pub enum SearchError<E: std::fmt::Display> {
 
 struct Store<'a> {
     cost: &'a CostModel,
+    known: &'a HashMap<Gene, f64>,
     records: Vec<Record>,
     index: HashMap<Gene, usize>,
     pending: Vec<usize>,
@@ -177,13 +178,19 @@ impl Store<'_> {
     where
         F::Error: std::fmt::Display,
     {
-        let configs = self
-            .pending
+        let mut unknown = Vec::new();
+        for &i in &self.pending {
+            match self.known.get(&self.records[i].gene) {
+                Some(&score) => self.records[i].score = score,
+                None => unknown.push(i),
+            }
+        }
+        let configs = unknown
             .iter()
             .map(|&i| self.cost.space.config(&self.records[i].gene))
             .collect::<Result<Vec<_>, _>>()?;
         let scores = fitness.scores(&configs).map_err(SearchError::Fitness)?;
-        for (&i, score) in self.pending.iter().zip(scores) {
+        for (&i, score) in unknown.iter().zip(scores) {
             self.records[i].score = score;
         }
         self.pending.clear();
@@ -191,12 +198,16 @@ impl Store<'_> {
     }
 }
 
-/// Runs the search; `on_iteration` sees every iteration's summary as it happens.
+/// Runs the search. Genes in `known` take that score without evaluation (a previous run's
+/// store: the run is deterministic, so replaying it with its own store resumes it).
+/// `on_iteration` sees every iteration's summary and the records so far (some of which may be
+/// outside the window and unscored, `NaN`).
 pub fn run_search<F: Fitness>(
     cost: &CostModel,
     fitness: &mut F,
     config: &SearchConfig,
-    mut on_iteration: impl FnMut(&IterationSummary),
+    known: &HashMap<Gene, f64>,
+    mut on_iteration: impl FnMut(&IterationSummary, &[Record]),
 ) -> Result<SearchOutcome, SearchError<F::Error>>
 where
     F::Error: std::fmt::Display,
@@ -205,6 +216,7 @@ where
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut store = Store {
         cost,
+        known,
         records: Vec::new(),
         index: HashMap::new(),
         pending: Vec::new(),
@@ -253,7 +265,7 @@ where
                 .map(|p| p.score)
                 .fold(f64::NEG_INFINITY, f64::max),
         };
-        on_iteration(&summary);
+        on_iteration(&summary, &store.records);
         history.push(summary);
         if t == config.iterations {
             break;

@@ -5,9 +5,10 @@
 //! length n, and layer i's output depends on k_1..k_i alone. So the search's many genes
 //! collapse, per input, to few distinct count vectors (short inputs quantise ratios
 //! coarsely), which are cached across iterations; the new ones are run as a prefix tree,
-//! layer by layer, where every distinct prefix is one row of a batch and its children fan
-//! out from it with [`EncoderState::select_rows`]. Inputs of similar length and all
-//! configurations of an iteration share each forward pass.
+//! layer by layer. A layer runs once per distinct prefix of the layers before it, keeping
+//! the most tokens any child wants; children that keep fewer are cuts of that output
+//! ([`EncoderState::select_prefixes`]: top-k selections are nested and the FFN is per
+//! token). Inputs of similar length and all configurations of an iteration share each pass.
 
 use std::collections::HashMap;
 
@@ -27,7 +28,7 @@ pub struct EvalStats {
     pub requested: usize,
     /// Pairs answered from the cache (same counts seen before).
     pub cached: usize,
-    /// Rows run through a layer, summed over layers.
+    /// Rows run through a layer (distinct prefixes of the layers before), summed over layers.
     pub layer_rows: usize,
     /// Forward passes of one layer.
     pub layer_passes: usize,
@@ -152,34 +153,49 @@ impl<'a> SharedPrefixClassifier<'a> {
         let bert = &self.model.bert;
         let mut state = EncoderState::new(bert.embed(&batch), &batch.lengths, DropMode::Extract);
         let mut rows: Vec<usize> = jobs.iter().map(|(x, _)| row_of[x]).collect();
-        for layer in 0..bert.num_layers() {
+        let last = last_layer(&jobs[0].1);
+        for layer in 0..last {
             if jobs[0].1[layer] == 0 {
                 continue;
             }
-            let mut next: HashMap<(usize, u32), usize> = HashMap::new();
-            let (mut parents, mut keep) = (Vec::new(), Vec::new());
+            // The children of this layer: distinct (row, count) pairs, in first-seen order.
+            let mut next: HashMap<(usize, usize), usize> = HashMap::new();
+            let (mut parents, mut counts) = (Vec::new(), Vec::new());
             for (row, (_, p)) in rows.iter_mut().zip(jobs) {
-                let key = (*row, p[layer]);
+                let key = (*row, p[layer] as usize);
                 *row = *next.entry(key).or_insert_with(|| {
                     parents.push(key.0);
-                    keep.push(key.1 as usize);
+                    counts.push(key.1);
                     parents.len() - 1
                 });
             }
-            let identity = parents.len() == state.counts().len()
-                && parents.iter().enumerate().all(|(i, &p)| i == p);
-            if !identity {
-                state = state.select_rows(&parents);
+            // One pass per parent row at its largest child count; smaller counts are cuts.
+            let mut widest = state.counts().iter().map(|_| 0).collect::<Vec<usize>>();
+            for (&p, &c) in parents.iter().zip(&counts) {
+                widest[p] = widest[p].max(c);
             }
-            self.stats.layer_rows += parents.len();
+            self.stats.layer_rows += widest.len();
             self.stats.layer_passes += 1;
-            state = bert
-                .encoder
-                .forward_layer(layer, state, &keep, DropMode::Extract);
+            let cuts = parents.iter().zip(&counts).any(|(&p, &c)| c < widest[p]);
+            let encoder = &bert.encoder;
+            state = if cuts {
+                encoder.forward_layer_ranked(layer, state, &widest, DropMode::Extract)
+            } else {
+                encoder.forward_layer(layer, state, &widest, DropMode::Extract)
+            };
+            let identity =
+                parents.len() == widest.len() && parents.iter().enumerate().all(|(i, &p)| i == p);
+            if !identity || cuts {
+                state = state.select_prefixes(&parents, &counts);
+            }
         }
+        self.stats.layer_rows += state.counts().len();
+        self.stats.layer_passes += 1;
+        let first = bert.encoder.forward_layer_first_token(last, state);
+        let [batch, hidden] = first.dims();
         let best: Vec<i64> = self
             .model
-            .head(state.finish())
+            .head(first.reshape([batch, 1, hidden]))
             .argmax(1)
             .into_data()
             .convert::<i64>()
@@ -189,9 +205,11 @@ impl<'a> SharedPrefixClassifier<'a> {
     }
 }
 
-/// The keep counts of `config` at length `n`, skipped layers as 0.
+/// What decides a prediction: the keep counts of `config` at length `n`, skipped layers as 0.
+/// The last layer's count cannot change [CLS] (only the FFN of the other tokens depends on
+/// it), so it is written as 1 and configurations that differ only there share one entry.
 fn plan(config: &LengthConfig, n: usize) -> Plan {
-    config
+    let mut plan: Plan = config
         .keep_counts(n)
         .into_iter()
         .enumerate()
@@ -202,7 +220,17 @@ fn plan(config: &LengthConfig, n: usize) -> Plan {
                 k as u32
             }
         })
-        .collect()
+        .collect();
+    let last = last_layer(&plan);
+    plan[last] = 1;
+    plan
+}
+
+/// The last layer a plan runs.
+fn last_layer(plan: &[u32]) -> usize {
+    plan.iter()
+        .rposition(|&k| k != 0)
+        .expect("a configuration runs a layer")
 }
 
 impl Fitness for SharedPrefixClassifier<'_> {

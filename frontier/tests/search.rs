@@ -1,16 +1,17 @@
 //! The search on toy fitnesses and on a tiny random model: determinism, the evaluation cache,
 //! the attempt cap, exact fast evaluation and a search that finds a known best gene.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use burn::tensor::Device;
+use burn::module::Param;
+use burn::tensor::{Device, Tensor};
 use lat_frontier::{
     Birth, CostModel, Fitness, Gene, GeneSpace, NaiveClassifier, SearchConfig, SearchOutcome,
     SharedPrefixClassifier, run_search,
 };
 use lat_model::flops::{Architecture, Head};
 use lat_model::train::{ClassificationDevSet, TrainFeature};
-use lat_model::{BertConfig, BertForSequenceClassification, Encoded, LengthConfig};
+use lat_model::{Batch, BertConfig, BertForSequenceClassification, Encoded, LengthConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -56,7 +57,8 @@ fn search(config: &SearchConfig, cost: &CostModel) -> (SearchOutcome, Vec<Vec<f6
         score: smooth,
         seen: Vec::new(),
     };
-    let outcome = run_search(cost, &mut fitness, config, |_| {}).expect("search");
+    let outcome =
+        run_search(cost, &mut fitness, config, &HashMap::new(), |_, _| {}).expect("search");
     (outcome, fitness.seen)
 }
 
@@ -107,6 +109,30 @@ fn a_seed_fixes_the_run_and_every_gene_is_scored_once() {
 }
 
 #[test]
+fn a_known_store_replays_the_run_without_evaluating() {
+    let cost = cost_model(6, 128, vec![20, 37, 64, 128]);
+    let config = SearchConfig {
+        iterations: 4,
+        ..SearchConfig::default()
+    };
+    let (first, _) = search(&config, &cost);
+    // Resume as after an interruption: the first records are known, the rest is not.
+    let known: HashMap<Gene, f64> = first
+        .records
+        .iter()
+        .take(60)
+        .map(|r| (r.gene.clone(), r.score))
+        .collect();
+    let mut fitness = Recording {
+        score: smooth,
+        seen: Vec::new(),
+    };
+    let replay = run_search(&cost, &mut fitness, &config, &known, |_, _| {}).expect("search");
+    assert_eq!(replay.records, first.records);
+    assert_eq!(fitness.seen.len(), first.records.len() - 60);
+}
+
+#[test]
 fn the_initial_population_spreads_in_cost() {
     let cost = cost_model(6, 128, vec![128]);
     let config = SearchConfig {
@@ -150,6 +176,38 @@ fn a_tiny_space_cannot_make_the_search_spin() {
     assert_eq!(outcome.history.len(), 6);
 }
 
+/// A seeded tiny random classifier whose bias splits `features` about evenly between the
+/// two labels at full length, so that predictions sit near the boundary and react to the
+/// configuration. Tests share the device RNG, so seeding and initialising hold one lock.
+fn tiny_model(
+    layers: usize,
+    seed: u64,
+    features: &[TrainFeature],
+    device: &Device,
+) -> BertForSequenceClassification {
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let mut model = {
+        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(seed);
+        BertForSequenceClassification::init(&BertConfig::tiny(layers), 2, device)
+    };
+    let inputs: Vec<Encoded> = features.iter().map(|f| f.encoded.clone()).collect();
+    let batch = Batch::new(&inputs, 0, device);
+    let logits: Vec<f32> = model
+        .forward(&batch, &LengthConfig::keep_all(layers))
+        .logits
+        .into_data()
+        .try_to_vec()
+        .expect("f32 logits");
+    let mut margins: Vec<f32> = logits.chunks(2).map(|l| l[1] - l[0]).collect();
+    margins.sort_by(f32::total_cmp);
+    let median = margins[margins.len() / 2];
+    let bias = model.classifier.bias.take().expect("a classifier bias");
+    let shift = Tensor::<1>::from_data([0.0, -median], device);
+    model.classifier.bias = Some(Param::from_tensor(bias.val() + shift));
+    model
+}
+
 fn toy_features(count: usize, seed: u64) -> Vec<TrainFeature> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..count)
@@ -190,8 +248,8 @@ fn random_gene(space: &GeneSpace, rng: &mut StdRng) -> Gene {
 #[test]
 fn shared_prefix_evaluation_equals_plain_forward_passes() {
     let device = Device::default();
-    let model = BertForSequenceClassification::init(&BertConfig::tiny(4), 2, &device);
     let features = toy_features(40, 1);
+    let model = tiny_model(4, 11, &features, &device);
     let space = GeneSpace {
         num_layers: 4,
         max_length: 32,
@@ -216,6 +274,16 @@ fn shared_prefix_evaluation_equals_plain_forward_passes() {
     for (config, predicted) in configs.iter().zip(&fast) {
         assert_eq!(predicted, &dev.predict(&model, config), "{config:?}");
     }
+    // The check has teeth only if the answers vary by input and by configuration.
+    let flat: Vec<usize> = fast.iter().flatten().copied().collect();
+    assert!(flat.contains(&0) && flat.contains(&1));
+    let changed = (0..features.len())
+        .filter(|&x| fast.iter().any(|p| p[x] != fast[0][x]))
+        .count();
+    assert!(
+        changed >= 5,
+        "only {changed} inputs change with the configuration"
+    );
     let stats = shared.stats;
     assert!(stats.cached == 0 && stats.requested == 31 * 40);
     // Prefix sharing: fewer rows than one per (input, configuration, layer run).
@@ -232,8 +300,8 @@ fn a_small_search_finds_the_known_best_gene() {
     // Labels are the model's own predictions at the cheapest gene, which therefore scores
     // 100%: the front must be that gene alone (or one as cheap that predicts the same).
     let device = Device::default();
-    let model = BertForSequenceClassification::init(&BertConfig::tiny(3), 2, &device);
     let mut features = toy_features(60, 3);
+    let model = tiny_model(3, 12, &features, &device);
     let space = GeneSpace {
         num_layers: 3,
         max_length: 32,
@@ -262,7 +330,8 @@ fn a_small_search_finds_the_known_best_gene() {
         ..SearchConfig::default()
     };
     let mut shared = SharedPrefixClassifier::new(&model, &features, 0, device.clone(), 256);
-    let outcome = run_search(&cost, &mut shared, &config, |_| {}).expect("search");
+    let outcome =
+        run_search(&cost, &mut shared, &config, &HashMap::new(), |_, _| {}).expect("search");
     assert_eq!(outcome.front.len(), 1, "{:?}", outcome.front);
     let best = &outcome.records[outcome.front[0]];
     assert_eq!(best.score, 100.0);

@@ -129,4 +129,40 @@ impl BertAttention {
             significance,
         }
     }
+
+    /// The sub-layer's output for the first token ([CLS]) alone, `[batch_size, hidden]`:
+    /// all a sequence classifier reads from its last layer. Keys and values still cover
+    /// every token; the other query rows are never computed.
+    pub fn forward_first(&self, x: Tensor<3>, mask: &TokenMask) -> Tensor<2> {
+        let [batch_size, n, hidden] = x.dims();
+        let heads = self.num_heads;
+        let head_size = hidden / heads;
+        let first = x
+            .clone()
+            .slice([0..batch_size, 0..1, 0..hidden])
+            .reshape([batch_size, hidden]);
+        let rows = x.reshape([batch_size * n, hidden]);
+        let split = |t: Tensor<2>| t.reshape([batch_size, n, heads, head_size]).swap_dims(1, 2);
+        let scale = 1.0 / (head_size as f64).sqrt();
+        let q = self
+            .query
+            .forward(first.clone())
+            .mul_scalar(scale)
+            .reshape([batch_size, heads, 1, head_size]);
+        let k = split(self.key.forward(rows.clone()));
+        let v = split(self.value.forward(rows));
+        let bias = mask
+            .padding
+            .clone()
+            .float()
+            .mul_scalar(MASKED_SCORE)
+            .reshape([batch_size, 1, 1, n]);
+        let probs = self
+            .probs_dropout
+            .forward(softmax(q.matmul(k.swap_dims(2, 3)) + bias, 3));
+        // [b, h, 1, d_h] is already head-major: a reshape concatenates the heads.
+        let context = probs.matmul(v).reshape([batch_size, hidden]);
+        let projected = self.hidden_dropout.forward(self.output.forward(context));
+        self.norm.forward(projected + first)
+    }
 }

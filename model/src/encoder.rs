@@ -98,6 +98,43 @@ impl BertEncoder {
         keep: &[usize],
         mode: DropMode,
     ) -> EncoderState {
+        let drops = keep != state.counts();
+        self.run_layer(i, state, keep, mode, drops)
+    }
+
+    /// Like [`Self::forward_layer`], but the kept tokens always come out ranked ([CLS]
+    /// first in `Extract` mode, then by descending significance) even when nothing is
+    /// dropped, so that [`EncoderState::select_prefixes`] may cut them.
+    pub fn forward_layer_ranked(
+        &self,
+        i: usize,
+        state: EncoderState,
+        keep: &[usize],
+        mode: DropMode,
+    ) -> EncoderState {
+        self.run_layer(i, state, keep, mode, true)
+    }
+
+    /// Runs layer `i` for the first token ([CLS]) alone: its output `[rows, hidden]`, as
+    /// `Extract` mode would put it in slot 0. Which other tokens the layer would keep cannot
+    /// change it, so a classifier's last layer needs no selection and no FFN on them.
+    pub fn forward_layer_first_token(&self, i: usize, state: EncoderState) -> Tensor<2> {
+        let layer = &self.layer[i];
+        let first = layer.attention.forward_first(state.hidden, &state.mask);
+        let [rows, hidden] = first.dims();
+        layer
+            .feed_forward(first.reshape([rows, 1, hidden]))
+            .reshape([rows, hidden])
+    }
+
+    fn run_layer(
+        &self,
+        i: usize,
+        state: EncoderState,
+        keep: &[usize],
+        mode: DropMode,
+        drops: bool,
+    ) -> EncoderState {
         assert_eq!(keep.len(), state.counts().len(), "one keep count per row");
         let layer = &self.layer[i];
         let EncoderState {
@@ -105,7 +142,6 @@ impl BertEncoder {
             mask,
             mut restore,
         } = state;
-        let drops = keep != mask.counts;
         let attention = layer.attention.forward(x.clone(), &mask, drops);
         let mut hidden = attention.hidden_states;
         let mut mask = mask;

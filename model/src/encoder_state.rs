@@ -66,6 +66,36 @@ impl EncoderState {
         }
     }
 
+    /// A state whose row j is row `rows[j]` of this one cut to its first `counts[j]` tokens.
+    ///
+    /// Right after [`crate::BertEncoder::forward_layer_ranked`] in `Extract` mode this equals
+    /// running that layer with the smaller count: top-k selections are nested, so the k most
+    /// significant tokens lead the k' >= k kept ones, and the FFN works token by token. One
+    /// layer pass then serves every count a caller needs.
+    ///
+    /// # Panics
+    /// If a count exceeds its row's tokens, or the state carries a Drop-and-Restore buffer
+    /// (whose dropped tokens depend on the count).
+    pub fn select_prefixes(&self, rows: &[usize], counts: &[usize]) -> Self {
+        assert!(
+            self.restore.is_none(),
+            "prefix cuts apply to Extract mode only"
+        );
+        assert_eq!(rows.len(), counts.len(), "one count per row");
+        for (&r, &c) in rows.iter().zip(counts) {
+            assert!(
+                c <= self.mask.counts[r],
+                "row {r} has fewer than {c} tokens"
+            );
+        }
+        let mut state = self.select_rows(rows);
+        let width = counts.iter().copied().max().unwrap_or(0);
+        let [n, _, hidden_size] = state.hidden.dims();
+        state.hidden = state.hidden.slice([0..n, 0..width, 0..hidden_size]);
+        state.mask = TokenMask::from_counts(counts, width, &self.hidden.device());
+        state
+    }
+
     /// The encoder's output: the kept tokens (`Extract`) or the restored full-length
     /// sequence (`DropAndRestore`).
     pub fn finish(self) -> Tensor<3> {

@@ -1,5 +1,6 @@
 //! `lat-search classify`: search, constant-ratio curves, outputs.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use lat_model::train::{ClassificationDevSet, LAT_JSON, LatMetadata, TrainFeature
 use lat_model::{BertForSequenceClassification, BertTokenizer};
 
 use crate::outputs::{Curve, Outputs, RunInfo};
+use crate::store;
 
 /// How genes are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,6 +90,9 @@ pub struct ClassifyArgs {
     /// Examples per forward pass (naive evaluator).
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
+    /// Continue an interrupted search in --output: genes in its store.tsv are not re-scored.
+    #[arg(long)]
+    resume: bool,
     /// cpu or wgpu.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -187,8 +192,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         dev: &la.dev,
     };
     let outcome = match args.evaluator {
-        Evaluator::Shared => search(&cost, &mut shared, &config, started)?,
-        Evaluator::Naive => search(&cost, &mut naive, &config, started)?,
+        Evaluator::Shared => search(&cost, &mut shared, &config, &args.output, args.resume)?,
+        Evaluator::Naive => search(&cost, &mut naive, &config, &args.output, args.resume)?,
     };
     let search_seconds = started.elapsed().as_secs_f64();
     let stats = (args.evaluator == Evaluator::Shared).then_some(shared.stats);
@@ -239,17 +244,37 @@ fn shared_for<'a>(loaded: &'a Loaded, args: &ClassifyArgs) -> SharedPrefixClassi
     )
 }
 
-/// Runs the search, printing one line per iteration.
+/// Runs the search, printing one line and checkpointing the store per iteration.
 fn search<F: Fitness>(
     cost: &CostModel,
     fitness: &mut F,
     config: &SearchConfig,
-    started: Instant,
+    output: &Path,
+    resume: bool,
 ) -> Result<SearchOutcome>
 where
     F::Error: std::fmt::Display,
 {
-    run_search(cost, fitness, config, |s| {
+    let started = Instant::now();
+    let store_path = output.join("store.tsv");
+    let known = if resume {
+        store::read(&store_path)?
+    } else {
+        HashMap::new()
+    };
+    if resume {
+        println!(
+            "resuming with {} scored genes from {}",
+            known.len(),
+            store_path.display()
+        );
+    }
+    std::fs::create_dir_all(output).with_context(|| format!("creating {}", output.display()))?;
+    let mut failed = None;
+    let outcome = run_search(cost, fitness, config, &known, |s, records| {
+        if let Err(e) = store::write(&store_path, records) {
+            failed.get_or_insert(e);
+        }
         println!(
             "iteration {:>3}/{} | front {:>3} | area {:.3} | best {:.2} | {} genes | {:.0} s",
             s.iteration,
@@ -261,5 +286,9 @@ where
             started.elapsed().as_secs_f64()
         );
     })
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(outcome),
+    }
 }

@@ -4,6 +4,7 @@
 
 mod classify;
 mod outputs;
+mod store;
 
 use anyhow::{Result, bail};
 use burn::tensor::Device;
