@@ -2,6 +2,7 @@
 //! length-adaptive model (Kim & Cho 2021, section 4), writing `frontier.json` for
 //! `lat-server`, every evaluated gene, the area per iteration and a plot.
 
+mod calibrate;
 mod classify;
 mod outputs;
 mod store;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Search a sequence-classification model (accuracy on a GLUE-style dev TSV).
     Classify(classify::ClassifyArgs),
+    /// Time every frontier point on this device: the calibration table for latency budgets.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// The burn device named on the command line.
@@ -44,5 +47,6 @@ pub fn device(name: &str) -> Result<Device> {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Classify(args) => classify::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     }
 }
