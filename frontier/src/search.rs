@@ -107,7 +107,7 @@ pub struct IterationSummary {
     pub front_size: usize,
     /// Normalised area under the front.
     pub area: f64,
-    /// Genes evaluated so far.
+    /// Genes scored so far (children outside the window are never scored).
     pub evaluated: usize,
     /// Best score on the front.
     pub best_score: f64,
@@ -259,7 +259,7 @@ where
             iteration: t,
             front_size: front.len(),
             area: front_area(&front, lower, upper),
-            evaluated: store.records.len(),
+            evaluated: store.records.iter().filter(|r| !r.score.is_nan()).count(),
             best_score: front
                 .iter()
                 .map(|p| p.score)
