@@ -30,7 +30,7 @@ pub fn svg(title: &str, y_label: &str, series: &[Series]) -> String {
     if x0 > x1 {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
-    let (x0, x1) = (x0.clamp(0.0, 0.2), x1.max(1.0));
+    let (x0, x1) = ((x0 - 0.02).max(0.0), x1.max(1.0));
     let (y0, y1) = (y0 - 0.5, y1 + 0.5);
     let px = |x: f64| MARGIN + (x - x0) / (x1 - x0) * (WIDTH - 2.0 * MARGIN);
     let py = |y: f64| HEIGHT - MARGIN - (y - y0) / (y1 - y0) * (HEIGHT - 2.0 * MARGIN);

@@ -187,11 +187,7 @@ impl<'a> Outputs<'a> {
             })
             .collect::<Result<Vec<_>>>()?;
         let lengths = &self.cost.dev_lengths;
-        let name = self
-            .info
-            .model_dir
-            .file_name()
-            .map_or("model".into(), |n| n.to_string_lossy().into_owned());
+        let name = model_name(&self.info.model_dir);
         Ok(FrontierFile {
             schema_version: SCHEMA_VERSION,
             model: ModelIdentity {
@@ -341,5 +337,16 @@ impl<'a> Outputs<'a> {
                 "la_dagger_vs_own_full": point(at_least(file.full_model.score)),
             },
         })
+    }
+}
+
+/// The model directory's name, with its parent's when it is a `checkpoint-*` directory
+/// (`sst2-length-adaptive/checkpoint-best` rather than `checkpoint-best`).
+fn model_name(dir: &Path) -> String {
+    let base = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match (base(dir), dir.parent().and_then(base)) {
+        (Some(name), Some(parent)) if name.starts_with("checkpoint") => format!("{parent}/{name}"),
+        (Some(name), _) => name,
+        _ => "model".into(),
     }
 }
