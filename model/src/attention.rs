@@ -91,13 +91,7 @@ impl BertAttention {
         let materialise = with_significance || rows.device().is_autodiff();
         let (context, significance) = if materialise {
             let scale = 1.0 / ((hidden / heads) as f64).sqrt();
-            // Key padding as an additive [b, 1, 1, n] bias (HF style), broadcast by the add.
-            let bias = mask
-                .padding
-                .clone()
-                .float()
-                .mul_scalar(MASKED_SCORE)
-                .reshape([batch_size, 1, 1, n]);
+            let bias = key_bias(mask);
             // Scaling q rather than the scores saves a pass over the [b, h, n, n] tensor.
             let scores = q.mul_scalar(scale).matmul(k.swap_dims(2, 3)) + bias;
             let probs = self.probs_dropout.forward(softmax(scores, 3));
@@ -151,12 +145,7 @@ impl BertAttention {
             .reshape([batch_size, heads, 1, head_size]);
         let k = split(self.key.forward(rows.clone()));
         let v = split(self.value.forward(rows));
-        let bias = mask
-            .padding
-            .clone()
-            .float()
-            .mul_scalar(MASKED_SCORE)
-            .reshape([batch_size, 1, 1, n]);
+        let bias = key_bias(mask);
         let probs = self
             .probs_dropout
             .forward(softmax(q.matmul(k.swap_dims(2, 3)) + bias, 3));
@@ -165,4 +154,14 @@ impl BertAttention {
         let projected = self.hidden_dropout.forward(self.output.forward(context));
         self.norm.forward(projected + first)
     }
+}
+
+/// Key padding as an additive `[b, 1, 1, n]` bias (HF style), broadcast by the add.
+fn key_bias(mask: &TokenMask) -> Tensor<4> {
+    let [batch_size, n] = mask.padding.dims();
+    mask.padding
+        .clone()
+        .float()
+        .mul_scalar(MASKED_SCORE)
+        .reshape([batch_size, 1, 1, n])
 }
