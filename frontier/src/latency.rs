@@ -66,7 +66,9 @@ impl Line {
 pub struct LatencyModel {
     /// Device the table was measured on.
     pub device: String,
-    lines: HashMap<Gene, Line>,
+    /// Per configuration: its line and its fastest measurement (the floor of predictions,
+    /// so an extrapolated line never promises less than was ever measured).
+    lines: HashMap<Gene, (Line, f64)>,
 }
 
 impl LatencyModel {
@@ -86,7 +88,8 @@ impl LatencyModel {
         for (gene, points) in by_gene {
             let line = Line::fit(&points)
                 .ok_or_else(|| LatencyError::TooFewSamples { what: gene.label() })?;
-            lines.insert(gene.clone(), line);
+            let fastest = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            lines.insert(gene.clone(), (line, fastest));
         }
         Ok(Self {
             device: table.device.clone(),
@@ -95,11 +98,11 @@ impl LatencyModel {
     }
 
     /// Predicted milliseconds for `gene` on an input of `tokens` tokens, if calibrated
-    /// (never below zero).
+    /// (never below its fastest measurement).
     pub fn predict(&self, gene: &Gene, tokens: usize) -> Option<f64> {
         self.lines
             .get(gene)
-            .map(|line| line.at(tokens as f64).max(0.0))
+            .map(|(line, fastest)| line.at(tokens as f64).max(*fastest))
     }
 }
 
@@ -127,6 +130,8 @@ mod tests {
         let intercept = 5.0 + 1.0 / 6.0 - 0.225 * 20.0;
         assert!((predicted - (intercept + 0.225 * 40.0)).abs() < 1e-9);
         assert_eq!(model.predict(&Gene::new(vec![8, 8]), 10), None);
+        // Extrapolating down to 0 tokens would promise 0.67 ms; the fastest run took 3.
+        assert_eq!(model.predict(&gene, 0), Some(3.0));
     }
 
     #[test]

@@ -1,5 +1,32 @@
 //! # lat-server
 //!
-//! The budget-aware HTTP inference server. A placeholder in the workspace layout: it
-//! depends on `lat-frontier` and `lat-model` (dependencies run model <- frontier <- server)
-//! and holds no code yet; the server issue fills it.
+//! Budget-aware HTTP serving of Length-Adaptive Transformers: each request carries a FLOPs
+//! or latency budget and is served at the most accurate frontier point that fits. One
+//! engine thread per model batches inputs per configuration; frontiers hot-swap behind an
+//! atomic pointer after validation; Prometheus metrics track what every request spent.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod api;
+pub mod engine;
+mod error;
+mod extract;
+mod frontier_slot;
+mod infer;
+mod metrics;
+mod router;
+mod routes;
+mod served;
+mod state;
+mod watch;
+
+pub use error::{ApiError, ErrorType};
+pub use extract::parse;
+pub use frontier_slot::{FrontierSlot, Snapshot, sha256_hex};
+pub use metrics::{BUDGET_KINDS, Metrics, REJECTION_REASONS, RELOAD_RESULTS};
+pub use router::{OPENAPI_YAML, ROUTES, metrics_router, router};
+pub use served::{
+    ModelSpec, ReloadError, ReloadOutcome, ServeError, ServeOptions, ServedModel, ServedTask,
+};
+pub use state::{AppState, HttpConfig};
+pub use watch::{FileWatch, watch_frontiers};

@@ -1,0 +1,285 @@
+//! The request path shared by both tasks: admission, budget -> point, engine round trip,
+//! and what each input spent (response and metrics).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lat_frontier::{Budget, BudgetError, Choice};
+use lat_model::Encoded;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
+
+use crate::api::{BudgetRequest, Spent};
+use crate::engine::{EngineError, Job, JobOutput};
+use crate::error::{ApiError, ErrorType};
+use crate::frontier_slot::Snapshot;
+use crate::metrics::Metrics;
+use crate::served::ServedModel;
+
+/// A request let in: its permits and the frontier snapshot it keeps to the end.
+pub struct Admitted {
+    _permit: OwnedSemaphorePermit,
+    inflight: prometheus::IntGauge,
+    /// The frontier this request is served with.
+    pub snapshot: Arc<Snapshot>,
+    /// When the handler started.
+    pub started: Instant,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.inflight.dec();
+    }
+}
+
+/// Takes `inputs` permits or answers 429 at once (never waits: waiting grows queues
+/// without bound).
+pub fn admit(
+    model: &ServedModel,
+    metrics: &Metrics,
+    inputs: usize,
+    started: Instant,
+) -> Result<Admitted, ApiError> {
+    if inputs > model.max_concurrent_inputs {
+        return Err(ApiError::validation(format!(
+            "the request needs {inputs} forward passes; at most {} can be in flight",
+            model.max_concurrent_inputs
+        )));
+    }
+    let permits = u32::try_from(inputs).unwrap_or(u32::MAX);
+    match Arc::clone(&model.admission).try_acquire_many_owned(permits) {
+        Ok(permit) => {
+            let inflight = metrics.inflight.with_label_values(&[&model.name]);
+            inflight.inc();
+            Ok(Admitted {
+                _permit: permit,
+                inflight,
+                snapshot: model.slot.load(),
+                started,
+            })
+        }
+        Err(_) => {
+            metrics
+                .rejections
+                .with_label_values(&[&model.name, "overloaded"])
+                .inc();
+            Err(ApiError::new(ErrorType::Overloaded, "model is overloaded"))
+        }
+    }
+}
+
+/// The point an input runs at.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The resolved point.
+    pub choice: Choice,
+    /// `flops`, `flops_ratio`, `latency_ms` or `none`.
+    pub budget_kind: &'static str,
+    /// The budget asked for.
+    pub budget: Option<Budget>,
+}
+
+fn budget_kind(budget: Option<Budget>) -> &'static str {
+    match budget {
+        None => "none",
+        Some(Budget::Flops(_)) => "flops",
+        Some(Budget::FlopsRatio(_)) => "flops_ratio",
+        Some(Budget::LatencyMs(_)) => "latency_ms",
+    }
+}
+
+/// Resolves a request's budget for inputs of `n` tokens, split over `parts` forward passes
+/// (QA windows): absolute budgets are shared equally, and a latency budget first pays the
+/// expected queue wait.
+pub fn plan(
+    model: &ServedModel,
+    snapshot: &Snapshot,
+    request: Option<&BudgetRequest>,
+    strict: bool,
+    n: usize,
+    parts: usize,
+) -> Result<Plan, ApiError> {
+    let budget = request
+        .map(BudgetRequest::budget)
+        .transpose()
+        .map_err(ApiError::validation)?;
+    if let Some(b) = budget {
+        let value = match b {
+            Budget::Flops(v) | Budget::FlopsRatio(v) | Budget::LatencyMs(v) => v,
+        };
+        if !(value.is_finite() && value > 0.0) {
+            return Err(ApiError::validation(format!(
+                "budget {} must be a finite number above 0 (got {value})",
+                budget_kind(budget)
+            )));
+        }
+    }
+    let parts = parts.max(1) as f64;
+    let per_pass = budget.map(|b| match b {
+        Budget::Flops(v) => Budget::Flops(v / parts),
+        Budget::FlopsRatio(v) => Budget::FlopsRatio(v),
+        // Whatever the queue eats first; nothing left means nothing fits.
+        Budget::LatencyMs(v) => {
+            Budget::LatencyMs(((v - model.engine.backlog_ms()) / parts).max(f64::MIN_POSITIVE))
+        }
+    });
+    let choice = snapshot
+        .frontier
+        .resolve(per_pass, n, snapshot.latency.as_ref())
+        .map_err(|e| match e {
+            BudgetError::Uncalibrated => ApiError::new(
+                ErrorType::Unready,
+                "latency budgets are not available until the frontier is calibrated",
+            ),
+            other => ApiError::validation(other.to_string()),
+        })?;
+    if strict && !choice.fits {
+        return Err(ApiError::new(
+            ErrorType::BudgetInfeasible,
+            format!(
+                "no frontier point fits the {} budget; the cheapest needs {} FLOPs ({:.3} of the full model){}",
+                budget_kind(budget),
+                choice.flops,
+                choice.flops as f64 / choice.full_flops.max(1) as f64,
+                choice
+                    .predicted_latency_ms
+                    .map(|ms| format!(" and about {ms:.2} ms of compute"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(Plan {
+        choice,
+        budget_kind: budget_kind(budget),
+        budget,
+    })
+}
+
+/// Sends one input to the engine at `point` and waits for it. Dropping the future (client
+/// gone) closes the channel, and the engine drops the input before computing it.
+pub async fn run(
+    model: &ServedModel,
+    snapshot: &Snapshot,
+    point: usize,
+    encoded: Encoded,
+) -> Result<JobOutput, ApiError> {
+    let gene = snapshot.frontier.points()[point].gene.clone();
+    let predicted_ms = snapshot
+        .latency
+        .as_ref()
+        .and_then(|l| l.predict(&gene, encoded.input_ids.len()))
+        .unwrap_or(0.0);
+    let (reply, answer) = oneshot::channel();
+    let job = Job {
+        encoded,
+        gene,
+        config: snapshot.configs[point].clone(),
+        predicted_ms,
+        submitted: Instant::now(),
+        reply,
+    };
+    let stopping = || ApiError::new(ErrorType::Unready, "the server is shutting down");
+    model.engine.submit(job).map_err(|_| stopping())?;
+    match answer.await {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(EngineError::Stopped)) | Err(_) => Err(stopping()),
+        Ok(Err(e)) => Err(ApiError::new(ErrorType::Internal, e.to_string())),
+    }
+}
+
+/// What one input (or QA request) spent, for the response.
+pub struct SpentInput<'a> {
+    /// Its plan.
+    pub plan: &'a Plan,
+    /// FLOPs spent (QA: all windows).
+    pub flops: u64,
+    /// FLOPs of the full model on the same input.
+    pub full_flops: u64,
+    /// Real tokens (QA: longest window).
+    pub input_tokens: usize,
+    /// Kept tokens per layer.
+    pub kept_tokens: Vec<usize>,
+    /// Longest queue wait among its passes.
+    pub queue: Duration,
+    /// Summed compute of its passes.
+    pub compute: Duration,
+    /// Size of its (largest) batch.
+    pub batch_size: usize,
+}
+
+/// Builds the response's `spent` and records the input in the metrics.
+pub fn account(
+    model: &ServedModel,
+    metrics: &Metrics,
+    admitted: &Admitted,
+    input: SpentInput<'_>,
+) -> Spent {
+    let plan = input.plan;
+    let budget_met = plan.budget.map(|b| match b {
+        Budget::LatencyMs(ms) => {
+            plan.choice.fits && admitted.started.elapsed().as_secs_f64() * 1e3 <= ms
+        }
+        _ => plan.choice.fits,
+    });
+    let name = model.name.as_str();
+    let task = model.task.name();
+    metrics
+        .flops
+        .with_label_values(&[name, task])
+        .inc_by(input.flops as f64);
+    metrics
+        .full_flops
+        .with_label_values(&[name, task])
+        .inc_by(input.full_flops as f64);
+    metrics
+        .request_flops
+        .with_label_values(&[name, task])
+        .observe(input.flops as f64);
+    metrics
+        .budget_requests
+        .with_label_values(&[name, plan.budget_kind])
+        .inc();
+    if budget_met == Some(false) {
+        metrics
+            .budget_missed
+            .with_label_values(&[name, plan.budget_kind])
+            .inc();
+    }
+    metrics
+        .point_selected
+        .with_label_values(&[name, &plan.choice.point.to_string()])
+        .inc();
+    metrics
+        .input_tokens
+        .with_label_values(&[name])
+        .observe(input.input_tokens as f64);
+    metrics
+        .tokens_in
+        .with_label_values(&[name])
+        .inc_by(input.input_tokens as f64);
+    let layers = input.kept_tokens.len().max(1) as f64;
+    metrics
+        .tokens_kept
+        .with_label_values(&[name])
+        .inc_by(input.kept_tokens.iter().sum::<usize>() as f64 / layers);
+    metrics
+        .queue_duration
+        .with_label_values(&[name])
+        .observe(input.queue.as_secs_f64());
+    let snapshot = &admitted.snapshot;
+    Spent {
+        point: plan.choice.point,
+        gene: snapshot.frontier.points()[plan.choice.point].gene.label(),
+        expected_score: plan.choice.expected_score,
+        flops: input.flops,
+        full_flops: input.full_flops,
+        flops_ratio: input.flops as f64 / input.full_flops.max(1) as f64,
+        input_tokens: input.input_tokens,
+        kept_tokens: input.kept_tokens,
+        budget_met,
+        budget_kind: plan.budget_kind,
+        queue_ms: input.queue.as_secs_f64() * 1e3,
+        compute_ms: input.compute.as_secs_f64() * 1e3,
+        batch_size: input.batch_size,
+        frontier_version: snapshot.version.clone(),
+    }
+}

@@ -1,0 +1,280 @@
+//! `lat-server`: serves length-adaptive models with their frontiers over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use clap::Parser;
+use lat_server::engine::BatchLimits;
+use lat_server::{AppState, HttpConfig, Metrics, ModelSpec, ServeOptions, ServedModel};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Budget-aware inference server for Length-Adaptive Transformers.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Model directory written by lat-train (one model; see --models-config for several).
+    #[arg(long, env = "LAT_MODEL_DIR", required_unless_present = "models_config")]
+    model_dir: Option<PathBuf>,
+    /// Frontier file written by lat-search for --model-dir.
+    #[arg(long, env = "LAT_FRONTIER", requires = "model_dir")]
+    frontier: Option<PathBuf>,
+    /// Name of --model-dir in requests and metrics (default: the directory's name).
+    #[arg(long, env = "LAT_MODEL_NAME")]
+    model_name: Option<String>,
+    /// JSON file listing models: [{"name", "dir", "frontier"}, ...].
+    #[arg(long, env = "LAT_MODELS_CONFIG", conflicts_with = "model_dir")]
+    models_config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "LAT_HOST", default_value = "0.0.0.0")]
+    host: String,
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(long, env = "LAT_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Serve /metrics on this port only, off the public one.
+    #[arg(long, env = "LAT_METRICS_PORT")]
+    metrics_port: Option<u16>,
+    /// cpu (burn-flex) or wgpu (when built with the wgpu feature).
+    #[arg(long, env = "LAT_DEVICE", default_value = "cpu")]
+    device: String,
+    /// Compute threads (default: the CPUs this process may use, cgroup quota included).
+    #[arg(long, env = "LAT_THREADS")]
+    threads: Option<usize>,
+    /// Padded tokens per forward pass.
+    #[arg(long, env = "LAT_MAX_BATCH_TOKENS", default_value_t = 16384)]
+    max_batch_tokens: usize,
+    /// Inputs per forward pass.
+    #[arg(long, env = "LAT_MAX_BATCH_REQUESTS", default_value_t = 64)]
+    max_batch_requests: usize,
+    /// Inputs (QA: windows) in flight per model before answering 429.
+    #[arg(long, env = "LAT_MAX_CONCURRENT_INPUTS", default_value_t = 512)]
+    max_concurrent_inputs: usize,
+    /// Inputs allowed in one classification request.
+    #[arg(long, env = "LAT_MAX_CLIENT_BATCH", default_value_t = 32)]
+    max_client_batch: usize,
+    /// Request body limit, bytes.
+    #[arg(long, env = "LAT_PAYLOAD_LIMIT", default_value_t = 2_000_000)]
+    payload_limit: usize,
+    /// Bearer token for /admin/* (unset: admin routes answer 403).
+    #[arg(long, env = "LAT_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Bearer token required on /v1/* (unset: open).
+    #[arg(long, env = "LAT_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Poll frontier files for changes every this many ms (0: off; SIGHUP and the admin
+    /// API still reload).
+    #[arg(long, env = "LAT_WATCH_INTERVAL_MS", default_value_t = 2000)]
+    watch_interval_ms: u64,
+    /// Timed repeats per frontier point and length when calibrating latency at start-up.
+    #[arg(long, env = "LAT_CALIBRATION_REPEATS", default_value_t = 3)]
+    calibration_repeats: usize,
+    /// On SIGTERM, seconds between failing readiness and closing the listener (lets load
+    /// balancers notice).
+    #[arg(long, env = "LAT_SHUTDOWN_DELAY_S", default_value_t = 0)]
+    shutdown_delay_s: u64,
+    /// On SIGTERM, seconds to let in-flight requests finish.
+    #[arg(long, env = "LAT_DRAIN_TIMEOUT_S", default_value_t = 30)]
+    drain_timeout_s: u64,
+    /// Log as JSON lines (level filter: LAT_LOG, default info).
+    #[arg(long, env = "LAT_JSON_LOGS")]
+    json_logs: bool,
+}
+
+fn device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        other => bail!("device `{other}` is not compiled in (features: default -> cpu, wgpu -> wgpu)"),
+    }
+}
+
+fn model_specs(args: &Args) -> Result<Vec<ModelSpec>> {
+    if let Some(path) = &args.models_config {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let specs: Vec<ModelSpec> =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        if specs.is_empty() {
+            bail!("{} lists no models", path.display());
+        }
+        return Ok(specs);
+    }
+    let dir = args.model_dir.clone().context("--model-dir or --models-config")?;
+    let frontier = args
+        .frontier
+        .clone()
+        .context("--frontier (a frontier.json from lat-search) is required with --model-dir")?;
+    let name = args.model_name.clone().unwrap_or_else(|| {
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into())
+    });
+    Ok(vec![ModelSpec {
+        name,
+        dir,
+        frontier,
+    }])
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_env("LAT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+async fn reload_on_sighup(state: Arc<AppState>) {
+    let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading frontier files");
+        for model in state.models() {
+            // Logged and counted by `reload`.
+            let _ = model.reload_from_file().await;
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    init_logging(args.json_logs);
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    });
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .context("sizing the compute thread pool")?;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.clamp(1, 4))
+        .enable_all()
+        .build()?
+        .block_on(serve(args, threads))
+}
+
+async fn serve(args: Args, threads: usize) -> Result<()> {
+    tracing::info!(
+        device = %args.device, threads, port = args.port,
+        admin_api = args.admin_token.is_some(), api_key = args.api_key.is_some(),
+        "starting lat-server"
+    );
+    let specs = model_specs(&args)?;
+    let device = device(&args.device)?;
+    let metrics = Arc::new(Metrics::new());
+    let state = Arc::new(AppState::new(
+        HttpConfig {
+            max_client_batch: args.max_client_batch,
+            payload_limit: args.payload_limit,
+            admin_token: args.admin_token.clone(),
+            api_key: args.api_key.clone(),
+        },
+        Arc::clone(&metrics),
+    ));
+    // Listen first: liveness answers while the models load; readiness waits for warm-up.
+    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .with_context(|| format!("--host {} --port {}", args.host, args.port))?;
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    let app = lat_server::router(Arc::clone(&state), args.metrics_port.is_none());
+    if let Some(port) = args.metrics_port {
+        let metrics_listener = TcpListener::bind(SocketAddr::new(addr.ip(), port)).await?;
+        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listening");
+        let metrics_app = lat_server::metrics_router(Arc::clone(&state));
+        tokio::spawn(async move { axum::serve(metrics_listener, metrics_app).await });
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut stop_http = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_http.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+
+    let options = ServeOptions {
+        limits: BatchLimits {
+            max_batch_tokens: args.max_batch_tokens,
+            max_batch_requests: args.max_batch_requests,
+        },
+        max_concurrent_inputs: args.max_concurrent_inputs,
+        calibration_repeats: args.calibration_repeats,
+    };
+    let loading = {
+        let metrics = Arc::clone(&metrics);
+        tokio::task::spawn_blocking(move || {
+            specs
+                .iter()
+                .map(|spec| ServedModel::load(spec, &options, &device, Arc::clone(&metrics)).map(Arc::new))
+                .collect::<Result<Vec<_>, _>>()
+        })
+    };
+    let models = tokio::select! {
+        loaded = loading => loaded??,
+        _ = shutdown_signal() => return Ok(()),
+    };
+    for model in &models {
+        let started = std::time::Instant::now();
+        model.warm_up().await?;
+        let snapshot = model.slot.load();
+        tracing::info!(
+            model = %model.name, task = model.task.name(), frontier = %snapshot.version,
+            points = snapshot.configs.len(), warm_up_s = started.elapsed().as_secs_f64(),
+            "model ready"
+        );
+    }
+    state.set_models(models);
+    state.set_warmed();
+    tracing::info!("ready");
+    tokio::spawn(reload_on_sighup(Arc::clone(&state)));
+    if args.watch_interval_ms > 0 {
+        tokio::spawn(lat_server::watch_frontiers(
+            Arc::clone(&state),
+            Duration::from_millis(args.watch_interval_ms),
+        ));
+    }
+
+    shutdown_signal().await;
+    tracing::info!("shutdown requested: readiness now fails, draining");
+    state.start_draining();
+    tokio::time::sleep(Duration::from_secs(args.shutdown_delay_s)).await;
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(args.drain_timeout_s), server).await {
+        Ok(_) => tracing::info!("drained"),
+        Err(_) => tracing::warn!(timeout_s = args.drain_timeout_s, "drain timed out; exiting"),
+    }
+    drop(stop_rx);
+    for model in state.models() {
+        model.engine.stop();
+    }
+    Ok(())
+}
