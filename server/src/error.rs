@@ -56,9 +56,7 @@ impl ErrorType {
     pub fn status(self) -> StatusCode {
         match self {
             ErrorType::MalformedRequest => StatusCode::BAD_REQUEST,
-            ErrorType::Validation | ErrorType::BudgetInfeasible => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ErrorType::Validation | ErrorType::BudgetInfeasible => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorType::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorType::Unauthorized => StatusCode::UNAUTHORIZED,

@@ -92,14 +92,16 @@ fn device(name: &str) -> Result<Device> {
         "cpu" => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
         "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        other => bail!("device `{other}` is not compiled in (features: default -> cpu, wgpu -> wgpu)"),
+        other => {
+            bail!("device `{other}` is not compiled in (features: default -> cpu, wgpu -> wgpu)")
+        }
     }
 }
 
 fn model_specs(args: &Args) -> Result<Vec<ModelSpec>> {
     if let Some(path) = &args.models_config {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let specs: Vec<ModelSpec> =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         if specs.is_empty() {
@@ -107,7 +109,10 @@ fn model_specs(args: &Args) -> Result<Vec<ModelSpec>> {
         }
         return Ok(specs);
     }
-    let dir = args.model_dir.clone().context("--model-dir or --models-config")?;
+    let dir = args
+        .model_dir
+        .clone()
+        .context("--model-dir or --models-config")?;
     let frontier = args
         .frontier
         .clone()
@@ -166,9 +171,9 @@ async fn reload_on_sighup(state: Arc<AppState>) {
 fn main() -> Result<()> {
     let args = Args::parse();
     init_logging(args.json_logs);
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    });
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -202,7 +207,9 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
         .with_context(|| format!("--host {} --port {}", args.host, args.port))?;
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let app = lat_server::router(Arc::clone(&state), args.metrics_port.is_none());
     if let Some(port) = args.metrics_port {
@@ -234,7 +241,9 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
         tokio::task::spawn_blocking(move || {
             specs
                 .iter()
-                .map(|spec| ServedModel::load(spec, &options, &device, Arc::clone(&metrics)).map(Arc::new))
+                .map(|spec| {
+                    ServedModel::load(spec, &options, &device, Arc::clone(&metrics)).map(Arc::new)
+                })
                 .collect::<Result<Vec<_>, _>>()
         })
     };

@@ -76,7 +76,9 @@ pub struct Metrics {
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
-    registry.register(Box::new(c.clone())).expect("unique metric");
+    registry
+        .register(Box::new(c.clone()))
+        .expect("unique metric");
     c
 }
 
@@ -87,7 +89,9 @@ fn float_counter(
     labels: &[&str],
 ) -> prometheus::CounterVec {
     let c = prometheus::CounterVec::new(Opts::new(name, help), labels).expect("valid metric");
-    registry.register(Box::new(c.clone())).expect("unique metric");
+    registry
+        .register(Box::new(c.clone()))
+        .expect("unique metric");
     c
 }
 
@@ -100,13 +104,17 @@ fn histogram(
 ) -> HistogramVec {
     let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
         .expect("valid metric");
-    registry.register(Box::new(h.clone())).expect("unique metric");
+    registry
+        .register(Box::new(h.clone()))
+        .expect("unique metric");
     h
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
-    registry.register(Box::new(g.clone())).expect("unique metric");
+    registry
+        .register(Box::new(g.clone()))
+        .expect("unique metric");
     g
 }
 
@@ -125,37 +133,159 @@ impl Metrics {
     pub fn new() -> Self {
         let r = Registry::new();
         let model_task = &["model", "task"];
-        let ready = Gauge::new("lat_ready", "1 when every model is loaded and warmed and the server is not draining.")
-            .expect("valid metric");
+        let ready = Gauge::new(
+            "lat_ready",
+            "1 when every model is loaded and warmed and the server is not draining.",
+        )
+        .expect("valid metric");
         r.register(Box::new(ready.clone())).expect("unique metric");
         Self {
-            requests: counter(&r, "lat_requests_total", "Inference requests by outcome (ok or the error type).", &["model", "task", "status"]),
-            http_requests: counter(&r, "lat_http_requests_total", "HTTP requests by route template and status code.", &["route", "status"]),
-            request_duration: histogram(&r, "lat_request_duration_seconds", "End-to-end inference request time.", model_task, seconds()),
-            queue_duration: histogram(&r, "lat_queue_duration_seconds", "Time an input waited for the engine.", &["model"], seconds()),
-            inference_duration: histogram(&r, "lat_inference_duration_seconds", "Forward-pass time per batch.", &["model"], seconds()),
-            request_flops: histogram(&r, "lat_request_flops", "FLOPs spent per input (QA: per request, all windows).", model_task, exponential_buckets(1e6, 2.0, 24).expect("valid buckets")),
+            requests: counter(
+                &r,
+                "lat_requests_total",
+                "Inference requests by outcome (ok or the error type).",
+                &["model", "task", "status"],
+            ),
+            http_requests: counter(
+                &r,
+                "lat_http_requests_total",
+                "HTTP requests by route template and status code.",
+                &["route", "status"],
+            ),
+            request_duration: histogram(
+                &r,
+                "lat_request_duration_seconds",
+                "End-to-end inference request time.",
+                model_task,
+                seconds(),
+            ),
+            queue_duration: histogram(
+                &r,
+                "lat_queue_duration_seconds",
+                "Time an input waited for the engine.",
+                &["model"],
+                seconds(),
+            ),
+            inference_duration: histogram(
+                &r,
+                "lat_inference_duration_seconds",
+                "Forward-pass time per batch.",
+                &["model"],
+                seconds(),
+            ),
+            request_flops: histogram(
+                &r,
+                "lat_request_flops",
+                "FLOPs spent per input (QA: per request, all windows).",
+                model_task,
+                exponential_buckets(1e6, 2.0, 24).expect("valid buckets"),
+            ),
             flops: float_counter(&r, "lat_flops_total", "FLOPs spent.", model_task),
-            full_flops: float_counter(&r, "lat_full_flops_total", "FLOPs the full model would have spent on the same inputs.", model_task),
-            budget_requests: counter(&r, "lat_budget_requests_total", "Inputs by budget kind.", &["model", "kind"]),
-            budget_missed: counter(&r, "lat_budget_missed_total", "Inputs whose budget was not met (served at the cheapest point, or late).", &["model", "kind"]),
-            point_selected: counter(&r, "lat_frontier_point_selected_total", "Inputs served by each frontier point (index by ascending FLOPs).", &["model", "point"]),
-            input_tokens: histogram(&r, "lat_request_input_tokens", "Real tokens per input.", &["model"], powers_of_two(11)),
-            tokens_in: float_counter(&r, "lat_tokens_in_total", "Real tokens received.", &["model"]),
-            tokens_kept: float_counter(&r, "lat_tokens_kept_total", "Tokens kept, averaged over layers.", &["model"]),
-            batch_size: histogram(&r, "lat_batch_size", "Inputs per forward pass.", &["model"], powers_of_two(10)),
-            batch_tokens: histogram(&r, "lat_batch_tokens", "Padded tokens per forward pass.", &["model"], powers_of_two(16)),
-            queue_depth: gauge(&r, "lat_queue_depth", "Inputs waiting for the engine.", &["model"]),
-            inflight: gauge(&r, "lat_inflight_requests", "Requests being served.", &["model"]),
-            rejections: counter(&r, "lat_rejections_total", "Refused or abandoned requests by reason.", &["model", "reason"]),
-            reloads: counter(&r, "lat_frontier_reload_total", "Frontier reloads by outcome.", &["model", "result"]),
+            full_flops: float_counter(
+                &r,
+                "lat_full_flops_total",
+                "FLOPs the full model would have spent on the same inputs.",
+                model_task,
+            ),
+            budget_requests: counter(
+                &r,
+                "lat_budget_requests_total",
+                "Inputs by budget kind.",
+                &["model", "kind"],
+            ),
+            budget_missed: counter(
+                &r,
+                "lat_budget_missed_total",
+                "Inputs whose budget was not met (served at the cheapest point, or late).",
+                &["model", "kind"],
+            ),
+            point_selected: counter(
+                &r,
+                "lat_frontier_point_selected_total",
+                "Inputs served by each frontier point (index by ascending FLOPs).",
+                &["model", "point"],
+            ),
+            input_tokens: histogram(
+                &r,
+                "lat_request_input_tokens",
+                "Real tokens per input.",
+                &["model"],
+                powers_of_two(11),
+            ),
+            tokens_in: float_counter(
+                &r,
+                "lat_tokens_in_total",
+                "Real tokens received.",
+                &["model"],
+            ),
+            tokens_kept: float_counter(
+                &r,
+                "lat_tokens_kept_total",
+                "Tokens kept, averaged over layers.",
+                &["model"],
+            ),
+            batch_size: histogram(
+                &r,
+                "lat_batch_size",
+                "Inputs per forward pass.",
+                &["model"],
+                powers_of_two(10),
+            ),
+            batch_tokens: histogram(
+                &r,
+                "lat_batch_tokens",
+                "Padded tokens per forward pass.",
+                &["model"],
+                powers_of_two(16),
+            ),
+            queue_depth: gauge(
+                &r,
+                "lat_queue_depth",
+                "Inputs waiting for the engine.",
+                &["model"],
+            ),
+            inflight: gauge(
+                &r,
+                "lat_inflight_requests",
+                "Requests being served.",
+                &["model"],
+            ),
+            rejections: counter(
+                &r,
+                "lat_rejections_total",
+                "Refused or abandoned requests by reason.",
+                &["model", "reason"],
+            ),
+            reloads: counter(
+                &r,
+                "lat_frontier_reload_total",
+                "Frontier reloads by outcome.",
+                &["model", "result"],
+            ),
             reload_success_time: {
-                let g = GaugeVec::new(Opts::new("lat_frontier_last_reload_success_timestamp_seconds", "Unix time of the last successful frontier swap."), &["model"]).expect("valid metric");
+                let g = GaugeVec::new(
+                    Opts::new(
+                        "lat_frontier_last_reload_success_timestamp_seconds",
+                        "Unix time of the last successful frontier swap.",
+                    ),
+                    &["model"],
+                )
+                .expect("valid metric");
                 r.register(Box::new(g.clone())).expect("unique metric");
                 g
             },
-            frontier_info: gauge(&r, "lat_frontier_info", "1 for the frontier version serving now.", &["model", "version"]),
-            frontier_points: gauge(&r, "lat_frontier_points", "Points of the frontier serving now.", &["model"]),
+            frontier_info: gauge(
+                &r,
+                "lat_frontier_info",
+                "1 for the frontier version serving now.",
+                &["model", "version"],
+            ),
+            frontier_points: gauge(
+                &r,
+                "lat_frontier_points",
+                "Points of the frontier serving now.",
+                &["model"],
+            ),
             ready,
             registry: r,
         }
@@ -203,7 +333,9 @@ impl Metrics {
         if let Some(old) = previous {
             let _ = self.frontier_info.remove_label_values(&[model, old]);
         }
-        self.frontier_info.with_label_values(&[model, version]).set(1);
+        self.frontier_info
+            .with_label_values(&[model, version])
+            .set(1);
         self.frontier_points
             .with_label_values(&[model])
             .set(points as i64);

@@ -215,8 +215,8 @@ impl ServedModel {
                 )
             }
             "question-answering" => {
-                let loaded =
-                    BertForQuestionAnswering::load(&spec.dir, device).map_err(model_error(&name))?;
+                let loaded = BertForQuestionAnswering::load(&spec.dir, device)
+                    .map_err(model_error(&name))?;
                 (
                     TaskModel::QuestionAnswering(loaded.model),
                     loaded.config,
@@ -359,8 +359,12 @@ impl ServedModel {
             .with_label_values(&[&self.name, label])
             .inc();
         match &result {
-            Ok(outcome) => tracing::info!(model = %self.name, ?outcome, version = %self.slot.load().version, "frontier reload"),
-            Err(error) => tracing::warn!(model = %self.name, %error, "frontier reload refused; the old frontier keeps serving"),
+            Ok(outcome) => {
+                tracing::info!(model = %self.name, ?outcome, version = %self.slot.load().version, "frontier reload")
+            }
+            Err(error) => {
+                tracing::warn!(model = %self.name, %error, "frontier reload refused; the old frontier keeps serving")
+            }
         }
         result
     }

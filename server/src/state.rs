@@ -107,12 +107,9 @@ impl AppState {
         let models = self.models();
         match name {
             Some(name) => {
-                let model = models
-                    .iter()
-                    .find(|m| m.name == name)
-                    .ok_or_else(|| {
-                        ApiError::new(ErrorType::NotFound, format!("no model named `{name}`"))
-                    })?;
+                let model = models.iter().find(|m| m.name == name).ok_or_else(|| {
+                    ApiError::new(ErrorType::NotFound, format!("no model named `{name}`"))
+                })?;
                 if model.task.name() != task {
                     return Err(ApiError::validation(format!(
                         "model `{name}` serves {}, not {task}",

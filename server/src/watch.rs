@@ -81,6 +81,9 @@ mod tests {
         assert!(w.observe(Some("d"), "a"));
         assert!(!w.observe(Some("d"), "d"), "swapped");
         assert!(!w.observe(Some("b"), "d"));
-        assert!(w.observe(Some("b"), "d"), "a refused content may come back later");
+        assert!(
+            w.observe(Some("b"), "d"),
+            "a refused content may come back later"
+        );
     }
 }

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 const TEXT: &str = "a gripping , funny and deeply moving film";
 
 fn error_type(reply: &common::Reply) -> &str {
-    reply.json["error_type"].as_str().unwrap_or("<not an envelope>")
+    reply.json["error_type"]
+        .as_str()
+        .unwrap_or("<not an envelope>")
 }
 
 #[tokio::test]
@@ -107,7 +109,10 @@ async fn budgets_pick_cheaper_points_and_strict_refuses() {
         )
         .await,
     );
-    assert_eq!((slow["point"].clone(), slow["budget_met"].clone()), (json!(3), json!(true)));
+    assert_eq!(
+        (slow["point"].clone(), slow["budget_met"].clone()),
+        (json!(3), json!(true))
+    );
     let fast = spend(
         &post(
             &s.app,
@@ -116,7 +121,10 @@ async fn budgets_pick_cheaper_points_and_strict_refuses() {
         )
         .await,
     );
-    assert_eq!((fast["point"].clone(), fast["budget_met"].clone()), (json!(0), json!(false)));
+    assert_eq!(
+        (fast["point"].clone(), fast["budget_met"].clone()),
+        (json!(0), json!(false))
+    );
     for bad in [
         json!({"flops": -1}),
         json!({"flops_ratio": 0}),
@@ -124,7 +132,12 @@ async fn budgets_pick_cheaper_points_and_strict_refuses() {
         json!({}),
         json!({"tokens": 3}),
     ] {
-        let r = post(&s.app, "/v1/classify", json!({"inputs": TEXT, "budget": bad})).await;
+        let r = post(
+            &s.app,
+            "/v1/classify",
+            json!({"inputs": TEXT, "budget": bad}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert_eq!(error_type(&r), "validation");
     }
@@ -156,7 +169,12 @@ async fn a_batch_answers_each_input_as_it_is_answered_alone() {
             let b = &single.json["results"][0];
             assert_eq!(a["spent"]["point"], b["spent"]["point"]);
             assert_eq!(a["spent"]["kept_tokens"], b["spent"]["kept_tokens"]);
-            for (x, y) in a["scores"].as_array().unwrap().iter().zip(b["scores"].as_array().unwrap()) {
+            for (x, y) in a["scores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(b["scores"].as_array().unwrap())
+            {
                 assert_eq!(x["label"], y["label"]);
                 let (x, y) = (x["score"].as_f64().unwrap(), y["score"].as_f64().unwrap());
                 assert!((x - y).abs() < 1e-5, "input {i}: {x} vs {y}");
@@ -186,7 +204,12 @@ async fn pairs_truncation_and_input_validation() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let short = post(&s.app, "/v1/classify", json!({"inputs": "fine", "truncate": false})).await;
+    let short = post(
+        &s.app,
+        "/v1/classify",
+        json!({"inputs": "fine", "truncate": false}),
+    )
+    .await;
     assert_eq!(short.json["results"][0]["truncated"], false);
     let many: Vec<&str> = vec!["x"; 33];
     for (body, expected) in [
@@ -202,7 +225,11 @@ async fn pairs_truncation_and_input_validation() {
         assert_eq!(error_type(&r), expected, "{body}");
         assert_eq!(
             r.status,
-            if expected == "not_found" { StatusCode::NOT_FOUND } else { StatusCode::UNPROCESSABLE_ENTITY }
+            if expected == "not_found" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
         );
     }
 }
@@ -218,14 +245,61 @@ async fn every_transport_error_is_the_envelope() {
         b.body(Body::from(body)).unwrap()
     };
     let cases = [
-        (send(Method::POST, "/v1/classify", Some("application/json"), b"{".to_vec()), 400, "malformed_request"),
-        (send(Method::POST, "/v1/classify", Some("text/plain"), b"{}".to_vec()), 415, "unsupported_media_type"),
-        (send(Method::POST, "/v1/classify", None, b"{}".to_vec()), 415, "unsupported_media_type"),
-        (send(Method::POST, "/v1/classify", Some("application/json"), vec![b' '; 70 * 1024]), 413, "payload_too_large"),
-        (send(Method::GET, "/v1/nothing", None, vec![]), 404, "not_found"),
-        (send(Method::GET, "/v1/classify", None, vec![]), 405, "method_not_allowed"),
-        (send(Method::GET, "/v1/models/nope/frontier", None, vec![]), 404, "not_found"),
-        (send(Method::POST, "/admin/reload", None, vec![]), 401, "unauthorized"),
+        (
+            send(
+                Method::POST,
+                "/v1/classify",
+                Some("application/json"),
+                b"{".to_vec(),
+            ),
+            400,
+            "malformed_request",
+        ),
+        (
+            send(
+                Method::POST,
+                "/v1/classify",
+                Some("text/plain"),
+                b"{}".to_vec(),
+            ),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            send(Method::POST, "/v1/classify", None, b"{}".to_vec()),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            send(
+                Method::POST,
+                "/v1/classify",
+                Some("application/json"),
+                vec![b' '; 70 * 1024],
+            ),
+            413,
+            "payload_too_large",
+        ),
+        (
+            send(Method::GET, "/v1/nothing", None, vec![]),
+            404,
+            "not_found",
+        ),
+        (
+            send(Method::GET, "/v1/classify", None, vec![]),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            send(Method::GET, "/v1/models/nope/frontier", None, vec![]),
+            404,
+            "not_found",
+        ),
+        (
+            send(Method::POST, "/admin/reload", None, vec![]),
+            401,
+            "unauthorized",
+        ),
     ];
     for (request, status, kind) in cases {
         let uri = request.uri().to_string();
@@ -234,7 +308,14 @@ async fn every_transport_error_is_the_envelope() {
         assert_eq!(error_type(&r), kind, "{uri}");
         assert!(r.json["error"].as_str().is_some_and(|e| !e.is_empty()));
     }
-    let wrong = call(&s.app, Method::POST, "/admin/reload", None, &[("authorization", "Bearer nope")]).await;
+    let wrong = call(
+        &s.app,
+        Method::POST,
+        "/admin/reload",
+        None,
+        &[("authorization", "Bearer nope")],
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.headers["www-authenticate"], "Bearer");
 }
@@ -249,10 +330,23 @@ async fn auth_admin_disabled_and_api_key() {
         512,
     )
     .await;
-    let off = call(&s.app, Method::POST, "/admin/reload", None, &[("authorization", "Bearer x")]).await;
-    assert_eq!((off.status, error_type(&off)), (StatusCode::FORBIDDEN, "forbidden"));
+    let off = call(
+        &s.app,
+        Method::POST,
+        "/admin/reload",
+        None,
+        &[("authorization", "Bearer x")],
+    )
+    .await;
+    assert_eq!(
+        (off.status, error_type(&off)),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
     let open = post(&s.app, "/v1/classify", json!({"inputs": "a"})).await;
-    assert_eq!((open.status, error_type(&open)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!(
+        (open.status, error_type(&open)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
     let ok = call(
         &s.app,
         Method::POST,
@@ -272,12 +366,26 @@ async fn overload_is_429_with_retry_after_and_nothing_queued() {
     let model = s.state.model_named("cls").unwrap();
     let held = model.admission.clone().try_acquire_many_owned(512).unwrap();
     let r = post(&s.app, "/v1/classify", json!({"inputs": "a"})).await;
-    assert_eq!((r.status, error_type(&r)), (StatusCode::TOO_MANY_REQUESTS, "overloaded"));
+    assert_eq!(
+        (r.status, error_type(&r)),
+        (StatusCode::TOO_MANY_REQUESTS, "overloaded")
+    );
     assert_eq!(r.headers["retry-after"], "1");
     drop(held);
-    assert_eq!(post(&s.app, "/v1/classify", json!({"inputs": "a"})).await.status, StatusCode::OK);
+    assert_eq!(
+        post(&s.app, "/v1/classify", json!({"inputs": "a"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let scrape = call(&s.app, Method::GET, "/metrics", None, &[]).await.text;
-    assert_eq!(sample(&scrape, r#"lat_rejections_total{model="cls",reason="overloaded"}"#), Some(1.0));
+    assert_eq!(
+        sample(
+            &scrape,
+            r#"lat_rejections_total{model="cls",reason="overloaded"}"#
+        ),
+        Some(1.0)
+    );
 }
 
 #[tokio::test]
@@ -293,8 +401,14 @@ async fn qa_finds_a_span_in_the_context_over_windows() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert!(r.json["windows"].as_u64().unwrap() > 1, "a long context needs windows");
-    let (start, end) = (r.json["start"].as_u64().unwrap() as usize, r.json["end"].as_u64().unwrap() as usize);
+    assert!(
+        r.json["windows"].as_u64().unwrap() > 1,
+        "a long context needs windows"
+    );
+    let (start, end) = (
+        r.json["start"].as_u64().unwrap() as usize,
+        r.json["end"].as_u64().unwrap() as usize,
+    );
     let expected: String = context.chars().skip(start).take(end - start).collect();
     assert_eq!(r.json["answer"], expected);
     let spent = &r.json["spent"];
@@ -320,7 +434,12 @@ async fn metrics_exist_from_start_and_move_with_traffic() {
     };
     let before = scrape(&s).await;
     assert_eq!(before.status, StatusCode::OK);
-    assert!(before.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(
+        before.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
     let flops = r#"lat_flops_total{model="cls",task="classification"}"#;
     for series in [
         flops,
@@ -331,21 +450,63 @@ async fn metrics_exist_from_start_and_move_with_traffic() {
         r#"lat_request_flops_count{model="cls",task="classification"}"#,
         r#"lat_queue_depth{model="cls"}"#,
     ] {
-        assert_eq!(sample(&before.text, series), Some(0.0), "{series} missing at start");
+        assert_eq!(
+            sample(&before.text, series),
+            Some(0.0),
+            "{series} missing at start"
+        );
     }
     assert_eq!(sample(&before.text, "lat_ready"), Some(1.0));
     let mut spent = 0.0;
     for budget in [json!({"flops_ratio": 0.5}), json!({"flops": 1.0})] {
-        let r = post(&s.app, "/v1/classify", json!({"inputs": [TEXT, "ok"], "budget": budget})).await;
-        spent += r.headers["x-flops"].to_str().unwrap().parse::<f64>().unwrap();
+        let r = post(
+            &s.app,
+            "/v1/classify",
+            json!({"inputs": [TEXT, "ok"], "budget": budget}),
+        )
+        .await;
+        spent += r.headers["x-flops"]
+            .to_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
     }
     let after = scrape(&s).await.text;
     assert_eq!(sample(&after, flops), Some(spent));
-    assert_eq!(sample(&after, r#"lat_budget_requests_total{kind="flops_ratio",model="cls"}"#), Some(2.0));
-    assert_eq!(sample(&after, r#"lat_budget_missed_total{kind="flops",model="cls"}"#), Some(2.0));
-    assert_eq!(sample(&after, r#"lat_requests_total{model="cls",status="ok",task="classification"}"#), Some(2.0));
-    assert_eq!(sample(&after, r#"lat_request_flops_count{model="cls",task="classification"}"#), Some(4.0));
-    assert!(sample(&after, r#"lat_http_requests_total{route="/v1/classify",status="200"}"#) == Some(2.0));
+    assert_eq!(
+        sample(
+            &after,
+            r#"lat_budget_requests_total{kind="flops_ratio",model="cls"}"#
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"lat_budget_missed_total{kind="flops",model="cls"}"#
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"lat_requests_total{model="cls",status="ok",task="classification"}"#
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"lat_request_flops_count{model="cls",task="classification"}"#
+        ),
+        Some(4.0)
+    );
+    assert!(
+        sample(
+            &after,
+            r#"lat_http_requests_total{route="/v1/classify",status="200"}"#
+        ) == Some(2.0)
+    );
     assert!(sample(&after, r#"lat_batch_size_count{model="cls"}"#).unwrap() >= 1.0);
 }
 
@@ -359,15 +520,34 @@ async fn readiness_follows_loading_and_draining_liveness_never_does() {
     assert_eq!(get("/health/ready").await.status, StatusCode::OK);
     s.state.start_draining();
     let ready = get("/health/ready").await;
-    assert_eq!((ready.status, error_type(&ready)), (StatusCode::SERVICE_UNAVAILABLE, "unready"));
+    assert_eq!(
+        (ready.status, error_type(&ready)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unready")
+    );
     assert_eq!(get("/health/live").await.status, StatusCode::OK);
     let r = post(&s.app, "/v1/classify", json!({"inputs": "a"})).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
 
-    let fresh = lat_server::AppState::new(lat_server::HttpConfig::default(), std::sync::Arc::new(lat_server::Metrics::new()));
+    let fresh = lat_server::AppState::new(
+        lat_server::HttpConfig::default(),
+        std::sync::Arc::new(lat_server::Metrics::new()),
+    );
     let app = lat_server::router(std::sync::Arc::new(fresh), true);
-    assert_eq!(call(&app, Method::GET, "/health/ready", None, &[]).await.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(call(&app, Method::GET, "/health/live", None, &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        call(&app, Method::GET, "/health/ready", None, &[])
+            .await
+            .status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/health/live", None, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
     let early = post(&app, "/v1/classify", json!({"inputs": "a"})).await;
-    assert_eq!((early.status, error_type(&early)), (StatusCode::SERVICE_UNAVAILABLE, "unready"));
+    assert_eq!(
+        (early.status, error_type(&early)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unready")
+    );
 }

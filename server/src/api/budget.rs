@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn exactly_one_kind() {
         assert_eq!(parse(r#"{"flops": 1e9}"#), Ok(Budget::Flops(1e9)));
-        assert_eq!(parse(r#"{"flops_ratio": 0.5}"#), Ok(Budget::FlopsRatio(0.5)));
+        assert_eq!(
+            parse(r#"{"flops_ratio": 0.5}"#),
+            Ok(Budget::FlopsRatio(0.5))
+        );
         assert_eq!(parse(r#"{"latency_ms": 20}"#), Ok(Budget::LatencyMs(20.0)));
         assert!(parse("{}").is_err());
         assert!(parse(r#"{"flops": 1, "latency_ms": 2}"#).is_err());

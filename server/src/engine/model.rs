@@ -39,7 +39,11 @@ impl TaskModel {
             TaskModel::Classification(model) => {
                 let out = model.forward(&batch, config);
                 let [rows, labels] = out.logits.dims();
-                let values = out.logits.into_data().try_to_vec::<f32>().unwrap_or_default();
+                let values = out
+                    .logits
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap_or_default();
                 (0..rows)
                     .map(|r| RowOutput {
                         logits: Logits::Classes(values[r * labels..(r + 1) * labels].to_vec()),
@@ -50,8 +54,16 @@ impl TaskModel {
             TaskModel::QuestionAnswering(model) => {
                 let out = model.forward(&batch, config);
                 let [rows, width] = out.start_logits.dims();
-                let start = out.start_logits.into_data().try_to_vec::<f32>().unwrap_or_default();
-                let end = out.end_logits.into_data().try_to_vec::<f32>().unwrap_or_default();
+                let start = out
+                    .start_logits
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap_or_default();
+                let end = out
+                    .end_logits
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap_or_default();
                 (0..rows)
                     .map(|r| {
                         let row = r * width..r * width + batch.lengths[r];

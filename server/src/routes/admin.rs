@@ -43,9 +43,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn reload_error(error: ReloadError) -> ApiError {
     match error {
-        ReloadError::Invalid(e) => ApiError::validation(format!(
-            "frontier refused, the old one keeps serving: {e}"
-        )),
+        ReloadError::Invalid(e) => {
+            ApiError::validation(format!("frontier refused, the old one keeps serving: {e}"))
+        }
         other => ApiError::new(
             ErrorType::Internal,
             format!("frontier refused, the old one keeps serving: {other}"),

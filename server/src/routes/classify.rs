@@ -105,7 +105,14 @@ async fn serve(
         .iter()
         .map(|t| {
             let n = t.encoded.input_ids.len();
-            plan(model, snapshot, request.budget.as_ref(), request.strict, n, 1)
+            plan(
+                model,
+                snapshot,
+                request.budget.as_ref(),
+                request.strict,
+                n,
+                1,
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     // Submit every input before awaiting any, so they can share batches.
@@ -123,7 +130,10 @@ async fn serve(
     let mut results = Vec::with_capacity(outputs.len());
     for ((t, p), output) in tokenised.iter().zip(&plans).zip(outputs) {
         let Logits::Classes(logits) = &output.logits else {
-            return Err(ApiError::new(ErrorType::Internal, "span logits from a classifier"));
+            return Err(ApiError::new(
+                ErrorType::Internal,
+                "span logits from a classifier",
+            ));
         };
         let n = t.encoded.input_ids.len();
         let config = &snapshot.configs[p.choice.point];

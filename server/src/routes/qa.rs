@@ -98,11 +98,19 @@ async fn serve(
     let mut kept_tokens = Vec::new();
     for (feature, output) in features.iter().zip(&outputs) {
         let Logits::Spans { start, end } = &output.logits else {
-            return Err(ApiError::new(ErrorType::Internal, "class logits from a QA model"));
+            return Err(ApiError::new(
+                ErrorType::Internal,
+                "class logits from a QA model",
+            ));
         };
         let n = feature.encoded.input_ids.len();
         spent_flops += flops(&arch, config, n, head);
-        full_flops += flops(&arch, &lat_model::LengthConfig::keep_all(config.num_layers()), n, head);
+        full_flops += flops(
+            &arch,
+            &lat_model::LengthConfig::keep_all(config.num_layers()),
+            n,
+            head,
+        );
         queue = queue.max(output.queue);
         compute += output.compute;
         batch_size = batch_size.max(output.batch_size);

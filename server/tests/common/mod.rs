@@ -137,7 +137,12 @@ pub fn frontier_file(dir: &Path, task: &str, rates: &[f64], offset: f64) -> Fron
             weights_sha256: sha256_file(&dir.join("model.safetensors")).unwrap(),
         },
         task: frontier_task,
-        metric: if task == "classification" { "accuracy" } else { "f1" }.into(),
+        metric: if task == "classification" {
+            "accuracy"
+        } else {
+            "f1"
+        }
+        .into(),
         dev_set: DevSetInfo {
             name: "fixture".into(),
             size: 3,
@@ -226,8 +231,13 @@ pub async fn server_with(http: HttpConfig, max_concurrent_inputs: usize) -> Test
         .iter()
         .map(|s| {
             Arc::new(
-                ServedModel::load(s, &options(max_concurrent_inputs), &device, Arc::clone(&metrics))
-                    .unwrap(),
+                ServedModel::load(
+                    s,
+                    &options(max_concurrent_inputs),
+                    &device,
+                    Arc::clone(&metrics),
+                )
+                .unwrap(),
             )
         })
         .collect();
