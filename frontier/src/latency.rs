@@ -97,6 +97,11 @@ impl LatencyModel {
         })
     }
 
+    /// The fitted line of `gene`, if calibrated.
+    pub fn line(&self, gene: &Gene) -> Option<Line> {
+        self.lines.get(gene).map(|(line, _)| *line)
+    }
+
     /// Predicted milliseconds for `gene` on an input of `tokens` tokens, if calibrated
     /// (never below its fastest measurement).
     pub fn predict(&self, gene: &Gene, tokens: usize) -> Option<f64> {

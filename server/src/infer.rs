@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lat_frontier::{Budget, BudgetError, Choice};
+use lat_frontier::{Budget, BudgetError, Choice, LatencySample};
 use lat_model::Encoded;
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
@@ -74,8 +74,10 @@ pub struct Plan {
     pub choice: Choice,
     /// `flops`, `flops_ratio`, `latency_ms` or `none`.
     pub budget_kind: &'static str,
-    /// The budget asked for.
+    /// The budget applied (SLO mode: the SLO).
     pub budget: Option<Budget>,
+    /// SLO mode served this input below the best point.
+    pub degraded: bool,
 }
 
 fn budget_kind(budget: Option<Budget>) -> &'static str {
@@ -113,8 +115,13 @@ pub fn plan(
             )));
         }
     }
+    let slo = match (budget, model.slo_ms, &snapshot.latency) {
+        (None, Some(ms), Some(_)) => Some(Budget::LatencyMs(ms)),
+        _ => None,
+    };
+    let applied = budget.or(slo);
     let parts = parts.max(1) as f64;
-    let per_pass = budget.map(|b| match b {
+    let per_pass = applied.map(|b| match b {
         Budget::Flops(v) => Budget::Flops(v / parts),
         Budget::FlopsRatio(v) => Budget::FlopsRatio(v),
         // Whatever the queue eats first; nothing left means nothing fits.
@@ -132,7 +139,7 @@ pub fn plan(
             ),
             other => ApiError::validation(other.to_string()),
         })?;
-    if strict && !choice.fits {
+    if strict && budget.is_some() && !choice.fits {
         return Err(ApiError::new(
             ErrorType::BudgetInfeasible,
             format!(
@@ -147,11 +154,25 @@ pub fn plan(
             ),
         ));
     }
+    let degraded = slo.is_some() && choice.point != best_point(snapshot);
     Ok(Plan {
         choice,
-        budget_kind: budget_kind(budget),
-        budget,
+        budget_kind: if slo.is_some() {
+            "slo"
+        } else {
+            budget_kind(budget)
+        },
+        budget: applied,
+        degraded,
     })
+}
+
+/// The point served without a budget: the best score, the cheaper on ties.
+fn best_point(snapshot: &Snapshot) -> usize {
+    let points = snapshot.frontier.points();
+    (0..points.len())
+        .max_by(|&a, &b| points[a].score.total_cmp(&points[b].score).then(b.cmp(&a)))
+        .unwrap_or(0)
 }
 
 /// Sends one input to the engine at `point` and waits for it. Dropping the future (client
@@ -163,24 +184,37 @@ pub async fn run(
     encoded: Encoded,
 ) -> Result<JobOutput, ApiError> {
     let gene = snapshot.frontier.points()[point].gene.clone();
+    let tokens = encoded.input_ids.len();
     let predicted_ms = snapshot
         .latency
         .as_ref()
-        .and_then(|l| l.predict(&gene, encoded.input_ids.len()))
+        .and_then(|l| l.predict(&gene, tokens))
         .unwrap_or(0.0);
+    let intercept = snapshot.latency.as_ref().and_then(|l| l.line(&gene));
+    let fixed_ms = intercept.map_or(0.0, |l| l.intercept.clamp(0.0, predicted_ms));
     let (reply, answer) = oneshot::channel();
     let job = Job {
         encoded,
-        gene,
+        gene: gene.clone(),
         config: snapshot.configs[point].clone(),
         predicted_ms,
+        fixed_ms,
         submitted: Instant::now(),
         reply,
     };
     let stopping = || ApiError::new(ErrorType::Unready, "the server is shutting down");
     model.engine.submit(job).map_err(|_| stopping())?;
     match answer.await {
-        Ok(Ok(output)) => Ok(output),
+        Ok(Ok(output)) => {
+            if output.batch_size == 1 {
+                model.observe_latency(LatencySample {
+                    gene,
+                    tokens,
+                    ms: output.compute.as_secs_f64() * 1e3,
+                });
+            }
+            Ok(output)
+        }
         Ok(Err(EngineError::Stopped)) | Err(_) => Err(stopping()),
         Ok(Err(e)) => Err(ApiError::new(ErrorType::Internal, e.to_string())),
     }
@@ -243,6 +277,9 @@ pub fn account(
             .budget_missed
             .with_label_values(&[name, plan.budget_kind])
             .inc();
+    }
+    if plan.degraded {
+        metrics.slo_degraded.with_label_values(&[name]).inc();
     }
     metrics
         .point_selected

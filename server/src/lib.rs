@@ -13,6 +13,7 @@ mod error;
 mod extract;
 mod frontier_slot;
 mod infer;
+mod live_latency;
 mod metrics;
 mod router;
 mod routes;

@@ -75,6 +75,10 @@ struct Args {
     /// Timed repeats per frontier point and length when calibrating latency at start-up.
     #[arg(long, env = "LAT_CALIBRATION_REPEATS", default_value_t = 3)]
     calibration_repeats: usize,
+    /// SLO mode: serve requests without a budget as if they asked for this end-to-end
+    /// latency (ms), moving them to cheaper frontier points while the queue is long.
+    #[arg(long, env = "LAT_SLO_MS")]
+    slo_ms: Option<f64>,
     /// On SIGTERM, seconds between failing readiness and closing the listener (lets load
     /// balancers notice).
     #[arg(long, env = "LAT_SHUTDOWN_DELAY_S", default_value_t = 0)]
@@ -235,7 +239,14 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
         },
         max_concurrent_inputs: args.max_concurrent_inputs,
         calibration_repeats: args.calibration_repeats,
+        slo_ms: args.slo_ms,
     };
+    if let Some(ms) = args.slo_ms {
+        if !(ms.is_finite() && ms > 0.0) {
+            bail!("--slo-ms must be a positive number of milliseconds");
+        }
+        metrics.slo_target.set(ms / 1e3);
+    }
     let loading = {
         let metrics = Arc::clone(&metrics);
         tokio::task::spawn_blocking(move || {

@@ -9,7 +9,7 @@ use prometheus::{
 use crate::error::ErrorType;
 
 /// Budget kinds as labelled.
-pub const BUDGET_KINDS: [&str; 4] = ["flops", "flops_ratio", "latency_ms", "none"];
+pub const BUDGET_KINDS: [&str; 5] = ["flops", "flops_ratio", "latency_ms", "slo", "none"];
 /// Reasons a request or input is refused or abandoned.
 pub const REJECTION_REASONS: [&str; 5] = [
     "overloaded",
@@ -72,6 +72,10 @@ pub struct Metrics {
     pub frontier_points: IntGaugeVec,
     /// 1 when ready.
     pub ready: Gauge,
+    /// SLO mode's end-to-end target (0: off).
+    pub slo_target: Gauge,
+    /// Inputs SLO mode served below the best point.
+    pub slo_degraded: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -139,7 +143,21 @@ impl Metrics {
         )
         .expect("valid metric");
         r.register(Box::new(ready.clone())).expect("unique metric");
+        let slo_target = Gauge::new(
+            "lat_slo_target_seconds",
+            "SLO mode's end-to-end latency target for requests without a budget (0: off).",
+        )
+        .expect("valid metric");
+        r.register(Box::new(slo_target.clone()))
+            .expect("unique metric");
         Self {
+            slo_target,
+            slo_degraded: counter(
+                &r,
+                "lat_slo_degraded_total",
+                "Inputs without a budget that SLO mode served below the best point to hold the SLO.",
+                &["model"],
+            ),
             requests: counter(
                 &r,
                 "lat_requests_total",
@@ -323,6 +341,7 @@ impl Metrics {
             let _ = h.with_label_values(&[model]);
         }
         let _ = self.tokens_in.with_label_values(&[model]);
+        let _ = self.slo_degraded.with_label_values(&[model]);
         let _ = self.tokens_kept.with_label_values(&[model]);
         let _ = self.queue_depth.with_label_values(&[model]);
         let _ = self.inflight.with_label_values(&[model]);

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use lat_frontier::{
-    ArchitectureInfo, Expected, FrontierError, LatencyCalibration, LatencyModel, Task, sha256_file,
+    ArchitectureInfo, Expected, FrontierError, LatencyCalibration, LatencyModel, LatencySample,
+    Task, sha256_file,
 };
 use lat_model::data::SquadWindows;
 use lat_model::train::{LAT_JSON, LatMetadata, SpanDecoding, read_json};
@@ -16,6 +17,7 @@ use tokio::sync::{Mutex, Semaphore, oneshot};
 
 use crate::engine::{BatchLimits, Calibration, Engine, EngineConfig, EngineError, TaskModel};
 use crate::frontier_slot::{FrontierSlot, Snapshot};
+use crate::live_latency::LiveLatency;
 use crate::metrics::Metrics;
 
 /// Where a model and its frontier are.
@@ -39,6 +41,9 @@ pub struct ServeOptions {
     pub max_concurrent_inputs: usize,
     /// Timed repeats per (point, length) when calibrating latency.
     pub calibration_repeats: usize,
+    /// SLO mode: requests without a budget are served as if they asked for this many
+    /// milliseconds end to end, so they move to cheaper points as the queue grows.
+    pub slo_ms: Option<f64>,
 }
 
 /// What a model does.
@@ -158,8 +163,11 @@ pub struct ServedModel {
     pub admission: Arc<Semaphore>,
     /// Permits in all: a request needing more can never run.
     pub max_concurrent_inputs: usize,
+    /// SLO mode's end-to-end target, milliseconds.
+    pub slo_ms: Option<f64>,
     /// Latency calibration input (a maximum-length input of this task).
     template: Encoded,
+    live: std::sync::Mutex<LiveLatency>,
     calibration_repeats: usize,
     reload_lock: Mutex<()>,
     metrics: Arc<Metrics>,
@@ -279,6 +287,8 @@ impl ServedModel {
             max_concurrent_inputs: options.max_concurrent_inputs,
             template,
             calibration_repeats: options.calibration_repeats,
+            slo_ms: options.slo_ms,
+            live: std::sync::Mutex::new(LiveLatency::default()),
             reload_lock: Mutex::new(()),
             metrics,
         })
@@ -321,6 +331,8 @@ impl ServedModel {
         lengths
     }
 
+    /// Times every point of `snapshot` on the engine, fits latency lines, and restarts the
+    /// live refinement from these measurements.
     async fn calibrate(&self, snapshot: &Snapshot) -> Result<LatencyModel, ReloadError> {
         let (reply, answer) = oneshot::channel();
         let configs = snapshot
@@ -338,10 +350,28 @@ impl ServedModel {
             reply,
         });
         let samples = answer.await.map_err(|_| EngineError::Stopped)??;
-        Ok(LatencyModel::fit(&LatencyCalibration {
+        let model = LatencyModel::fit(&LatencyCalibration {
             device: "serving".into(),
-            samples,
-        })?)
+            samples: samples.clone(),
+        })?;
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) = LiveLatency::new(samples);
+        Ok(model)
+    }
+
+    /// Feeds a measured single-input pass to the latency lines; a refit is installed in the
+    /// serving snapshot unless a reload holds the frontier.
+    pub fn observe_latency(&self, sample: LatencySample) {
+        let refit = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .observe(sample);
+        if let Some(latency) = refit
+            && let Ok(_guard) = self.reload_lock.try_lock()
+        {
+            let current = self.slot.load();
+            self.slot.swap(current.with_latency(latency));
+        }
     }
 
     /// Validates `bytes` against this model, times its points, and swaps it in; on any

@@ -327,7 +327,7 @@ async fn auth_admin_disabled_and_api_key() {
             api_key: Some("k".into()),
             ..lat_server::HttpConfig::default()
         },
-        512,
+        common::options(512),
     )
     .await;
     let off = call(
@@ -549,5 +549,65 @@ async fn readiness_follows_loading_and_draining_liveness_never_does() {
     assert_eq!(
         (early.status, error_type(&early)),
         (StatusCode::SERVICE_UNAVAILABLE, "unready")
+    );
+}
+
+#[tokio::test]
+async fn slo_mode_moves_unbudgeted_requests_to_cheaper_points_when_it_must() {
+    let with_slo = |ms: f64| {
+        let mut options = common::options(512);
+        options.slo_ms = Some(ms);
+        common::server_with(lat_server::HttpConfig::default(), options)
+    };
+    let relaxed = with_slo(60_000.0).await;
+    let r = post(&relaxed.app, "/v1/classify", json!({"inputs": TEXT})).await;
+    let spent = &r.json["results"][0]["spent"];
+    assert_eq!(
+        (spent["point"].clone(), spent["budget_kind"].clone()),
+        (json!(3), json!("slo"))
+    );
+    assert_eq!(spent["budget_met"], true);
+    // An explicit budget still wins over the SLO.
+    let explicit = post(
+        &relaxed.app,
+        "/v1/classify",
+        json!({"inputs": TEXT, "budget": {"flops_ratio": 0.6}}),
+    )
+    .await;
+    assert_eq!(
+        explicit.json["results"][0]["spent"]["budget_kind"],
+        "flops_ratio"
+    );
+
+    let tight = with_slo(1e-6).await;
+    let r = post(
+        &tight.app,
+        "/v1/classify",
+        json!({"inputs": TEXT, "strict": true}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "strict applies to explicit budgets only"
+    );
+    let spent = &r.json["results"][0]["spent"];
+    assert_eq!(
+        (spent["point"].clone(), spent["budget_met"].clone()),
+        (json!(0), json!(false))
+    );
+    let scrape = call(&tight.app, Method::GET, "/metrics", None, &[])
+        .await
+        .text;
+    assert_eq!(
+        sample(&scrape, r#"lat_slo_degraded_total{model="cls"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &scrape,
+            r#"lat_budget_missed_total{kind="slo",model="cls"}"#
+        ),
+        Some(1.0)
     );
 }

@@ -59,6 +59,8 @@ pub struct Job {
     pub config: LengthConfig,
     /// Predicted batch-1 compute, milliseconds.
     pub predicted_ms: f64,
+    /// Its fixed (per-pass) part.
+    pub fixed_ms: f64,
     /// When it was submitted.
     pub submitted: Instant,
     /// Where the answer goes; closed when the client went away.
@@ -77,6 +79,9 @@ impl Queued for Job {
     }
     fn predicted_ms(&self) -> f64 {
         self.predicted_ms
+    }
+    fn fixed_ms(&self) -> f64 {
+        self.fixed_ms
     }
 }
 

@@ -16,6 +16,8 @@ pub trait Queued {
     fn is_cancelled(&self) -> bool;
     /// Predicted batch-1 compute, milliseconds (0 when uncalibrated).
     fn predicted_ms(&self) -> f64;
+    /// The part of `predicted_ms` a batch pays once, not per input (the line's intercept).
+    fn fixed_ms(&self) -> f64;
 }
 
 /// Bounds of one forward pass.
@@ -59,7 +61,7 @@ impl<J: Queued> Default for Queue<J> {
 impl<J: Queued> Queue<J> {
     /// Appends an input.
     pub fn push(&mut self, job: J) {
-        self.backlog_ms += job.predicted_ms();
+        self.backlog_ms += job.predicted_ms() - job.fixed_ms();
         self.len += 1;
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -79,10 +81,15 @@ impl<J: Queued> Queue<J> {
         self.len == 0
     }
 
-    /// Sum of the pending inputs' predicted compute (an upper bound on the wait they
-    /// cause: batching shares passes).
+    /// Predicted compute of everything pending: each input's per-token part, plus one fixed
+    /// part per configuration (its inputs share passes).
     pub fn backlog_ms(&self) -> f64 {
-        self.backlog_ms.max(0.0)
+        let fixed: f64 = self
+            .groups
+            .values()
+            .filter_map(|g| g.front().map(|(_, job)| job.fixed_ms()))
+            .sum();
+        (self.backlog_ms + fixed).max(0.0)
     }
 
     fn pop(&mut self, gene: &Gene) -> Option<J> {
@@ -92,7 +99,7 @@ impl<J: Queued> Queue<J> {
             self.groups.remove(gene);
         }
         self.len -= 1;
-        self.backlog_ms -= job.predicted_ms();
+        self.backlog_ms -= job.predicted_ms() - job.fixed_ms();
         Some(job)
     }
 
@@ -171,6 +178,9 @@ mod tests {
         fn predicted_ms(&self) -> f64 {
             2.0
         }
+        fn fixed_ms(&self) -> f64 {
+            0.5
+        }
     }
 
     fn entry(id: usize, gene: &[usize], tokens: usize) -> Entry {
@@ -198,7 +208,8 @@ mod tests {
         q.push(entry(1, &[8, 4], 5));
         q.push(entry(2, &[8, 8], 5));
         q.push(entry(3, &[8, 4], 5));
-        assert_eq!(q.backlog_ms(), 8.0);
+        // Four inputs of 1.5 ms each plus 0.5 ms once per configuration.
+        assert_eq!(q.backlog_ms(), 4.0 * 1.5 + 2.0 * 0.5);
         assert_eq!(ids(&q.next_batch(WIDE).unwrap()), vec![0, 2]);
         assert_eq!(ids(&q.next_batch(WIDE).unwrap()), vec![1, 3]);
         assert!(q.next_batch(WIDE).is_none());

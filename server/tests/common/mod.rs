@@ -207,6 +207,7 @@ pub fn options(max_concurrent_inputs: usize) -> ServeOptions {
         },
         max_concurrent_inputs,
         calibration_repeats: 1,
+        slo_ms: None,
     }
 }
 
@@ -221,7 +222,7 @@ pub struct TestServer {
 }
 
 /// Loads and warms the fixture's models behind a router.
-pub async fn server_with(http: HttpConfig, max_concurrent_inputs: usize) -> TestServer {
+pub async fn server_with(http: HttpConfig, options: ServeOptions) -> TestServer {
     let fixture = fixture();
     let metrics = Arc::new(Metrics::new());
     let state = Arc::new(AppState::new(http, Arc::clone(&metrics)));
@@ -229,17 +230,7 @@ pub async fn server_with(http: HttpConfig, max_concurrent_inputs: usize) -> Test
     let models: Vec<Arc<ServedModel>> = fixture
         .specs
         .iter()
-        .map(|s| {
-            Arc::new(
-                ServedModel::load(
-                    s,
-                    &options(max_concurrent_inputs),
-                    &device,
-                    Arc::clone(&metrics),
-                )
-                .unwrap(),
-            )
-        })
+        .map(|s| Arc::new(ServedModel::load(s, &options, &device, Arc::clone(&metrics)).unwrap()))
         .collect();
     for m in &models {
         m.warm_up().await.unwrap();
@@ -262,7 +253,7 @@ pub async fn server() -> TestServer {
             payload_limit: 64 * 1024,
             ..HttpConfig::default()
         },
-        512,
+        options(512),
     )
     .await
 }
