@@ -1,12 +1,13 @@
 //! A served model: its tokenizer, engine, admission limit and hot-swappable frontier.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::tensor::Device;
 use lat_frontier::{
-    ArchitectureInfo, Expected, FrontierError, LatencyCalibration, LatencyModel, LatencySample,
-    Task, sha256_file,
+    ArchitectureInfo, Expected, FrontierError, Gene, LatencyCalibration, LatencyModel,
+    LatencySample, Task, sha256_file,
 };
 use lat_model::data::SquadWindows;
 use lat_model::train::{LAT_JSON, LatMetadata, SpanDecoding, read_json};
@@ -168,6 +169,9 @@ pub struct ServedModel {
     /// Latency calibration input (a maximum-length input of this task).
     template: Encoded,
     live: std::sync::Mutex<LiveLatency>,
+    /// Calibration samples of every configuration timed so far: a swap back to known points
+    /// costs no timing work.
+    timed: Mutex<HashMap<Gene, Vec<LatencySample>>>,
     calibration_repeats: usize,
     reload_lock: Mutex<()>,
     metrics: Arc<Metrics>,
@@ -289,6 +293,7 @@ impl ServedModel {
             calibration_repeats: options.calibration_repeats,
             slo_ms: options.slo_ms,
             live: std::sync::Mutex::new(LiveLatency::default()),
+            timed: Mutex::new(HashMap::new()),
             reload_lock: Mutex::new(()),
             metrics,
         })
@@ -334,22 +339,36 @@ impl ServedModel {
     /// Times every point of `snapshot` on the engine, fits latency lines, and restarts the
     /// live refinement from these measurements.
     async fn calibrate(&self, snapshot: &Snapshot) -> Result<LatencyModel, ReloadError> {
-        let (reply, answer) = oneshot::channel();
-        let configs = snapshot
+        let mut timed = self.timed.lock().await;
+        let configs: Vec<_> = snapshot
             .frontier
             .points()
             .iter()
             .map(|p| p.gene.clone())
             .zip(snapshot.configs.iter().cloned())
+            .filter(|(gene, _)| !timed.contains_key(gene))
             .collect();
-        self.engine.calibrate(Calibration {
-            configs,
-            template: self.template.clone(),
-            tokens: self.calibration_lengths(),
-            repeats: self.calibration_repeats,
-            reply,
-        });
-        let samples = answer.await.map_err(|_| EngineError::Stopped)??;
+        if !configs.is_empty() {
+            let (reply, answer) = oneshot::channel();
+            self.engine.calibrate(Calibration {
+                configs,
+                template: self.template.clone(),
+                tokens: self.calibration_lengths(),
+                repeats: self.calibration_repeats,
+                reply,
+            });
+            for sample in answer.await.map_err(|_| EngineError::Stopped)?? {
+                timed.entry(sample.gene.clone()).or_default().push(sample);
+            }
+        }
+        let samples: Vec<LatencySample> = snapshot
+            .frontier
+            .points()
+            .iter()
+            .filter_map(|p| timed.get(&p.gene))
+            .flatten()
+            .cloned()
+            .collect();
         let model = LatencyModel::fit(&LatencyCalibration {
             device: "serving".into(),
             samples: samples.clone(),
@@ -370,7 +389,15 @@ impl ServedModel {
             && let Ok(_guard) = self.reload_lock.try_lock()
         {
             let current = self.slot.load();
-            self.slot.swap(current.with_latency(latency));
+            // Samples admitted before a swap may belong to the old frontier's points.
+            let covers = current
+                .frontier
+                .points()
+                .iter()
+                .all(|p| latency.line(&p.gene).is_some());
+            if covers {
+                self.slot.swap(current.with_latency(latency));
+            }
         }
     }
 

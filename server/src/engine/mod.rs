@@ -1,6 +1,7 @@
 //! The engine: a thread per model, a queue grouped by configuration, batches under a token
 //! budget.
 
+mod calibration;
 mod job;
 mod model;
 mod queue;

@@ -8,9 +8,9 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use burn::tensor::Device;
-use lat_frontier::LatencySample;
 use lat_model::Encoded;
 
+use crate::engine::calibration::CalibrationRun;
 use crate::engine::job::{Calibration, EngineError, Job, JobOutput};
 use crate::engine::model::TaskModel;
 use crate::engine::queue::{BatchLimits, Queue, Taken};
@@ -55,7 +55,12 @@ pub struct Engine {
 enum Work {
     Batch(Taken<Job>),
     Calibrate(Calibration),
+    CalibrationStep,
 }
+
+/// Under steady load, one calibration step runs after this many batches, so a swap's
+/// timing work neither stalls serving nor starves.
+const BATCHES_PER_CALIBRATION_STEP: usize = 4;
 
 impl Engine {
     /// Starts the thread; it owns `model` from now on.
@@ -126,15 +131,28 @@ impl Drop for Engine {
     }
 }
 
-fn next_work(shared: &Shared, limits: BatchLimits, metrics: &EngineMetrics) -> Option<Work> {
+/// Batches first; a running calibration advances when the queue is empty or a step is due.
+fn next_work(
+    shared: &Shared,
+    limits: BatchLimits,
+    metrics: &EngineMetrics,
+    calibrating: bool,
+    step_due: bool,
+) -> Option<Work> {
+    if step_due {
+        return Some(Work::CalibrationStep);
+    }
     let mut state = shared.lock();
     loop {
-        if let Some(work) = state.calibrations.pop_front() {
-            return Some(Work::Calibrate(work));
-        }
         if let Some(taken) = state.queue.next_batch(limits) {
             metrics.queue_depth.set(state.queue.len() as i64);
             return Some(Work::Batch(taken));
+        }
+        if calibrating {
+            return Some(Work::CalibrationStep);
+        }
+        if let Some(work) = state.calibrations.pop_front() {
+            return Some(Work::Calibrate(work));
         }
         if state.stopping {
             return None;
@@ -144,12 +162,34 @@ fn next_work(shared: &Shared, limits: BatchLimits, metrics: &EngineMetrics) -> O
 }
 
 fn run(shared: &Shared, model: &TaskModel, config: &EngineConfig, metrics: &EngineMetrics) {
-    while let Some(work) = next_work(shared, config.limits, metrics) {
+    let mut running: Option<CalibrationRun> = None;
+    let mut batches_since_step = 0;
+    loop {
+        let step_due = running.is_some() && batches_since_step >= BATCHES_PER_CALIBRATION_STEP;
+        let Some(work) = next_work(shared, config.limits, metrics, running.is_some(), step_due)
+        else {
+            return;
+        };
         match work {
-            Work::Batch(taken) => serve_batch(taken, model, config, metrics),
-            Work::Calibrate(work) => {
-                let result = calibrate(&work, model, config);
-                let _ = work.reply.send(result);
+            Work::Batch(taken) => {
+                serve_batch(taken, model, config, metrics);
+                batches_since_step += 1;
+            }
+            Work::Calibrate(work) => running = Some(CalibrationRun::new(work)),
+            Work::CalibrationStep => {
+                batches_since_step = 0;
+                if let Some(run) = running.as_mut()
+                    && run.step(|input, length_config| {
+                        catch_unwind(AssertUnwindSafe(|| {
+                            model.forward(input, config.pad_token_id, length_config, &config.device)
+                        }))
+                        .map(|_| ())
+                        .map_err(|p| EngineError::Forward(panic_message(p.as_ref())))
+                    })
+                    && let Some(done) = running.take()
+                {
+                    done.finish();
+                }
             }
         }
     }
@@ -199,48 +239,4 @@ fn serve_batch(taken: Taken<Job>, model: &TaskModel, config: &EngineConfig, m: &
             }
         }
     }
-}
-
-fn prefix(template: &Encoded, n: usize) -> Encoded {
-    let n = n.clamp(2, template.input_ids.len());
-    let mut input = template.clone();
-    input.input_ids.truncate(n);
-    input.token_type_ids.truncate(n);
-    input.offsets.truncate(n);
-    // End on the separator like a real input.
-    if let (Some(last), Some(sep)) = (input.input_ids.last_mut(), template.input_ids.last()) {
-        *last = *sep;
-    }
-    input
-}
-
-fn calibrate(
-    work: &Calibration,
-    model: &TaskModel,
-    config: &EngineConfig,
-) -> Result<Vec<LatencySample>, EngineError> {
-    let mut samples = Vec::new();
-    for (gene, length_config) in &work.configs {
-        for &n in &work.tokens {
-            let input = [prefix(&work.template, n)];
-            let mut times = Vec::with_capacity(work.repeats);
-            for round in 0..=work.repeats.max(1) {
-                let started = Instant::now();
-                catch_unwind(AssertUnwindSafe(|| {
-                    model.forward(&input, config.pad_token_id, length_config, &config.device)
-                }))
-                .map_err(|p| EngineError::Forward(panic_message(p.as_ref())))?;
-                if round > 0 {
-                    times.push(started.elapsed().as_secs_f64() * 1e3);
-                }
-            }
-            times.sort_by(f64::total_cmp);
-            samples.push(LatencySample {
-                gene: gene.clone(),
-                tokens: input[0].input_ids.len(),
-                ms: times[times.len() / 2].max(1e-3),
-            });
-        }
-    }
-    Ok(samples)
 }

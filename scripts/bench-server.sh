@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Load benchmark of lat-server on the SST-2 length-adaptive model and its frontier:
+# throughput and latency quantiles at several budgets and concurrencies, the server's
+# overhead over its own compute, latency-budget hit rate, 10x overload, a frontier swap
+# every second, and SLO mode. Results: JSON lines in $OUT (default
+# docs/results/server-bench/results.jsonl), one per scenario.
+#
+#   scripts/bench-server.sh [MODEL_DIR] [FRONTIER] [OTHER_FRONTIER]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lat/target}
+MODEL=${1:-runs/sst2-length-adaptive/checkpoint-best}
+FRONTIER=${2:-docs/results/search-sst2/frontier.json}
+OTHER=${3:-docs/results/search-sst2-depth/frontier.json}
+OUT=${OUT:-docs/results/server-bench/results.jsonl}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+THREADS=${THREADS:-1}
+PORT=${PORT:-18181}
+mkdir -p "$(dirname "$OUT")"
+: > "$OUT"
+
+cargo build --release --locked -p lat-server --bins >/dev/null
+bin=$CARGO_TARGET_DIR/release
+
+server_pid=""
+start_server() {
+  "$bin/lat-server" --model-dir "$MODEL" --frontier "$FRONTIER" --model-name sst2 \
+    --host 127.0.0.1 --port "$PORT" --threads "$THREADS" --admin-token bench \
+    --max-concurrent-inputs 64 --watch-interval-ms 0 "$@" >"$(dirname "$OUT")/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 300); do
+    curl -sf "127.0.0.1:$PORT/health/ready" >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "server did not become ready" >&2
+  exit 1
+}
+stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; }
+load() {
+  echo "== $*" >&2
+  "$bin/lat-load" --addr "127.0.0.1:$PORT" --duration-s "$SECONDS_PER_RUN" "$@" | tee -a "$OUT"
+}
+
+start_server
+for c in 1 4 16; do
+  load --label "no budget" --concurrency "$c"
+  load --label "flops_ratio 0.57" --concurrency "$c" --budget '{"flops_ratio": 0.57}'
+  load --label "latency 15 ms" --concurrency "$c" --budget '{"latency_ms": 15}'
+  load --label "latency 60 ms" --concurrency "$c" --budget '{"latency_ms": 60}'
+done
+# 10x overload: 640 clients against 64 admission permits.
+load --label "10x overload" --concurrency 640
+load --label "swap every second" --concurrency 8 --duration-s 15 \
+  --swap-frontiers "$OTHER,$FRONTIER" --swap-every-ms 1000 --admin-token bench
+curl -s "127.0.0.1:$PORT/metrics" > "$(dirname "$OUT")/metrics-after.txt"
+stop_server
+
+# SLO mode: requests without a budget hold 40 ms end to end by moving to cheaper points.
+start_server --slo-ms 40
+for c in 1 16; do
+  load --label "SLO 40 ms" --concurrency "$c"
+done
+curl -s "127.0.0.1:$PORT/metrics" > "$(dirname "$OUT")/metrics-slo.txt"
+stop_server
