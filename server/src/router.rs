@@ -10,6 +10,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::error::{ApiError, ErrorType};
 use crate::routes::{admin, classify, health, models, qa};
@@ -60,6 +62,16 @@ async fn count_http(State(state): State<Arc<AppState>>, request: Request, next: 
     response
 }
 
+/// Every log line of a request carries its id (set from `x-request-id` or generated).
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri())
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(ErrorType::NotFound, "no such route")
 }
@@ -103,6 +115,11 @@ pub fn router(state: Arc<AppState>, metrics_on_main_port: bool) -> Router {
             count_http,
         ))
         .layer(DefaultBodyLimit::max(state.http.payload_limit))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+        )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)

@@ -252,3 +252,57 @@ async fn a_swap_storm_under_load_loses_nothing_and_mixes_nothing() {
     }
     assert_eq!(seen.values().sum::<usize>(), 120);
 }
+
+#[tokio::test]
+async fn the_watcher_follows_a_configmap_symlink_swap() {
+    use std::os::unix::fs::symlink;
+    let mut fixture = common::fixture();
+    let model_dir = fixture.specs[0].dir.clone();
+    // The kubelet's layout: frontier.json -> ..data/frontier.json, ..data -> ..<timestamp>.
+    let mount = fixture.dir.join("configmap");
+    let publish = |generation: usize, file: &FrontierFile| {
+        let target = mount.join(format!("..gen{generation}"));
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(
+            target.join("frontier.json"),
+            serde_json::to_vec(file).unwrap(),
+        )
+        .unwrap();
+        let tmp = mount.join("..data_tmp");
+        symlink(format!("..gen{generation}"), &tmp).unwrap();
+        std::fs::rename(&tmp, mount.join("..data")).unwrap();
+        if generation > 0 {
+            std::fs::remove_dir_all(mount.join(format!("..gen{}", generation - 1))).unwrap();
+        }
+    };
+    std::fs::create_dir_all(&mount).unwrap();
+    publish(
+        0,
+        &frontier_file(&model_dir, "classification", &common::RATES, 0.0),
+    );
+    symlink("..data/frontier.json", mount.join("frontier.json")).unwrap();
+    fixture.specs[0].frontier = mount.join("frontier.json");
+    let s = common::server_on(
+        fixture,
+        lat_server::HttpConfig::default(),
+        common::options(512),
+    )
+    .await;
+    tokio::spawn(lat_server::watch_frontiers(
+        Arc::clone(&s.state),
+        Duration::from_millis(20),
+    ));
+    let before = serving_version(&s.app).await;
+    let next = frontier_file(&model_dir, "classification", &[0.3, 0.0], 7.0);
+    publish(1, &next);
+    let expected = version(&serde_json::to_vec(&next).unwrap());
+    let mut waited = 0;
+    while serving_version(&s.app).await != expected {
+        assert!(
+            waited < 500,
+            "no swap after the ..data symlink moved (still {before})"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+    }
+}

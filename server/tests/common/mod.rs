@@ -223,7 +223,11 @@ pub struct TestServer {
 
 /// Loads and warms the fixture's models behind a router.
 pub async fn server_with(http: HttpConfig, options: ServeOptions) -> TestServer {
-    let fixture = fixture();
+    server_on(fixture(), http, options).await
+}
+
+/// Loads and warms `fixture`'s models behind a router.
+pub async fn server_on(fixture: Fixture, http: HttpConfig, options: ServeOptions) -> TestServer {
     let metrics = Arc::new(Metrics::new());
     let state = Arc::new(AppState::new(http, Arc::clone(&metrics)));
     let device = Device::default();
