@@ -18,6 +18,7 @@ pub mod pareto;
 pub mod plot;
 mod search;
 mod shared_prefix;
+mod squad_f1;
 
 pub use budget::{Budget, Choice};
 pub use cost::CostModel;
@@ -33,3 +34,4 @@ pub use search::{
     Birth, Fitness, IterationSummary, Record, SearchConfig, SearchError, SearchOutcome, run_search,
 };
 pub use shared_prefix::{EvalStats, SharedPrefixClassifier, accuracy_percent};
+pub use squad_f1::SquadF1;

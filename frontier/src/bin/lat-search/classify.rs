@@ -16,6 +16,7 @@ use lat_model::train::{ClassificationDevSet, LAT_JSON, LatMetadata, TrainFeature
 use lat_model::{BertForSequenceClassification, BertTokenizer};
 
 use crate::outputs::{Curve, Outputs, RunInfo};
+use crate::search_args::SearchArgs;
 use crate::store;
 
 /// How genes are scored.
@@ -51,36 +52,8 @@ pub struct ClassifyArgs {
     /// Output directory.
     #[arg(long)]
     output: PathBuf,
-    /// Iterations G.
-    #[arg(long, default_value_t = 30)]
-    iterations: usize,
-    /// Initial constant-ratio genes.
-    #[arg(long, default_value_t = 20)]
-    population_size: usize,
-    /// Mutations per iteration.
-    #[arg(long, default_value_t = 30)]
-    mutation_size: usize,
-    /// Crossovers per iteration.
-    #[arg(long, default_value_t = 30)]
-    crossover_size: usize,
-    /// Per-layer mutation probability.
-    #[arg(long, default_value_t = 0.5)]
-    mutation_prob: f64,
-    /// The cheapest gene keeps 1 - bound per layer.
-    #[arg(long, default_value_t = 0.2)]
-    length_drop_ratio_bound: f64,
-    /// Also search depth (skipped layers, LayerDrop at inference).
-    #[arg(long)]
-    depth: bool,
-    /// Per-layer skip-toggle probability of a mutation when --depth is on.
-    #[arg(long, default_value_t = 0.1)]
-    depth_mutation_prob: f64,
-    /// Breeding attempts allowed per wanted child.
-    #[arg(long, default_value_t = 100)]
-    attempts_per_child: usize,
-    /// RNG seed.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    #[command(flatten)]
+    search: SearchArgs,
     /// How genes are scored.
     #[arg(long, value_enum, default_value_t = Evaluator::Shared)]
     evaluator: Evaluator,
@@ -90,28 +63,6 @@ pub struct ClassifyArgs {
     /// Examples per forward pass (naive evaluator).
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Continue an interrupted search in --output: genes in its store.tsv are not re-scored.
-    #[arg(long)]
-    resume: bool,
-    /// cpu or wgpu.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-}
-
-impl ClassifyArgs {
-    fn search_config(&self) -> SearchConfig {
-        SearchConfig {
-            iterations: self.iterations,
-            population_size: self.population_size,
-            mutation_size: self.mutation_size,
-            crossover_size: self.crossover_size,
-            mutation_prob: self.mutation_prob,
-            length_drop_ratio_bound: self.length_drop_ratio_bound,
-            depth_mutation_prob: self.depth.then_some(self.depth_mutation_prob),
-            attempts_per_child: self.attempts_per_child,
-            seed: self.seed,
-        }
-    }
 }
 
 /// A loaded classifier and its dev set.
@@ -139,7 +90,7 @@ fn load(dir: &Path, args: &ClassifyArgs, dev_path: &Path) -> Result<Loaded> {
     let data = read_glue_tsv(dev_path, &columns)
         .with_context(|| format!("reading {}", dev_path.display()))?;
     let tokenizer = BertTokenizer::from_file(&dir.join("tokenizer.json"), meta.max_length)?;
-    let device = crate::device(&args.device)?;
+    let device = crate::device(&args.search.device)?;
     let loaded = BertForSequenceClassification::load(dir, meta.labels.len(), &device)
         .with_context(|| format!("loading {}", dir.display()))?;
     let dev = ClassificationDevSet {
@@ -178,7 +129,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         },
         dev_lengths: features.iter().map(|f| f.encoded.input_ids.len()).collect(),
     };
-    let config = args.search_config();
+    let config = args.search.config();
     let started = Instant::now();
     let mut shared = SharedPrefixClassifier::new(
         &la.model,
@@ -192,8 +143,14 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         dev: &la.dev,
     };
     let outcome = match args.evaluator {
-        Evaluator::Shared => search(&cost, &mut shared, &config, &args.output, args.resume)?,
-        Evaluator::Naive => search(&cost, &mut naive, &config, &args.output, args.resume)?,
+        Evaluator::Shared => search(
+            &cost,
+            &mut shared,
+            &config,
+            &args.output,
+            args.search.resume,
+        )?,
+        Evaluator::Naive => search(&cost, &mut naive, &config, &args.output, args.search.resume)?,
     };
     let search_seconds = started.elapsed().as_secs_f64();
     let stats = (args.evaluator == Evaluator::Shared).then_some(shared.stats);
@@ -245,7 +202,7 @@ fn shared_for<'a>(loaded: &'a Loaded, args: &ClassifyArgs) -> SharedPrefixClassi
 }
 
 /// Runs the search, printing one line and checkpointing the store per iteration.
-fn search<F: Fitness>(
+pub fn search<F: Fitness>(
     cost: &CostModel,
     fitness: &mut F,
     config: &SearchConfig,

@@ -5,6 +5,8 @@
 mod calibrate;
 mod classify;
 mod outputs;
+mod qa;
+mod search_args;
 mod store;
 
 use anyhow::{Result, bail};
@@ -28,6 +30,8 @@ struct Cli {
 enum Command {
     /// Search a sequence-classification model (accuracy on a GLUE-style dev TSV).
     Classify(classify::ClassifyArgs),
+    /// Search an extractive-QA model (F1 on held-out SQuAD articles).
+    Qa(qa::QaArgs),
     /// Time every frontier point on this device: the calibration table for latency budgets.
     Calibrate(calibrate::CalibrateArgs),
 }
@@ -47,6 +51,7 @@ pub fn device(name: &str) -> Result<Device> {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Classify(args) => classify::run(args),
+        Command::Qa(args) => qa::run(args),
         Command::Calibrate(args) => calibrate::run(args),
     }
 }
