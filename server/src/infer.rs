@@ -175,14 +175,19 @@ fn best_point(snapshot: &Snapshot) -> usize {
         .unwrap_or(0)
 }
 
-/// Sends one input to the engine at `point` and waits for it. Dropping the future (client
-/// gone) closes the channel, and the engine drops the input before computing it.
-pub async fn run(
-    model: &ServedModel,
-    snapshot: &Snapshot,
-    point: usize,
-    encoded: Encoded,
-) -> Result<JobOutput, ApiError> {
+/// An input in the engine's queue.
+pub struct Pending {
+    answer: oneshot::Receiver<Result<JobOutput, EngineError>>,
+    gene: lat_frontier::Gene,
+    tokens: usize,
+}
+
+fn stopping() -> ApiError {
+    ApiError::new(ErrorType::Unready, "the server is shutting down")
+}
+
+/// One input's job at `point`, and the handle to wait for it.
+fn job(snapshot: &Snapshot, point: usize, encoded: Encoded) -> (Job, Pending) {
     let gene = snapshot.frontier.points()[point].gene.clone();
     let tokens = encoded.input_ids.len();
     let predicted_ms = snapshot
@@ -202,22 +207,53 @@ pub async fn run(
         submitted: Instant::now(),
         reply,
     };
-    let stopping = || ApiError::new(ErrorType::Unready, "the server is shutting down");
-    model.engine.submit(job).map_err(|_| stopping())?;
-    match answer.await {
-        Ok(Ok(output)) => {
-            if output.batch_size == 1 {
-                model.observe_latency(LatencySample {
-                    gene,
-                    tokens,
-                    ms: output.compute.as_secs_f64() * 1e3,
-                });
+    (
+        job,
+        Pending {
+            answer,
+            gene,
+            tokens,
+        },
+    )
+}
+
+impl Pending {
+    /// Waits for the engine. Dropping this (client gone) closes the channel, and the engine
+    /// drops the input before computing it.
+    pub async fn wait(self, model: &ServedModel) -> Result<JobOutput, ApiError> {
+        match self.answer.await {
+            Ok(Ok(output)) => {
+                if output.batch_size == 1 {
+                    model.observe_latency(LatencySample {
+                        gene: self.gene,
+                        tokens: self.tokens,
+                        ms: output.compute.as_secs_f64() * 1e3,
+                    });
+                }
+                Ok(output)
             }
-            Ok(output)
+            Ok(Err(EngineError::Stopped)) | Err(_) => Err(stopping()),
+            Ok(Err(e)) => Err(ApiError::new(ErrorType::Internal, e.to_string())),
         }
-        Ok(Err(EngineError::Stopped)) | Err(_) => Err(stopping()),
-        Ok(Err(e)) => Err(ApiError::new(ErrorType::Internal, e.to_string())),
     }
+}
+
+/// Queues every input at once (so they can share batches), then waits for all of them.
+pub async fn run_all(
+    model: &ServedModel,
+    snapshot: &Snapshot,
+    inputs: impl IntoIterator<Item = (usize, Encoded)>,
+) -> Result<Vec<JobOutput>, ApiError> {
+    let (jobs, pending): (Vec<Job>, Vec<Pending>) = inputs
+        .into_iter()
+        .map(|(point, encoded)| job(snapshot, point, encoded))
+        .unzip();
+    model.engine.submit_many(jobs).map_err(|_| stopping())?;
+    let mut outputs = Vec::with_capacity(pending.len());
+    for p in pending {
+        outputs.push(p.wait(model).await?);
+    }
+    Ok(outputs)
 }
 
 /// What one input (or QA request) spent, for the response.

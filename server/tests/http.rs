@@ -152,6 +152,13 @@ async fn a_batch_answers_each_input_as_it_is_answered_alone() {
         "an utterly tedious , overlong and joyless exercise in style over substance",
         "fine",
     ];
+    let together = post(&s.app, "/v1/classify", json!({"inputs": inputs})).await;
+    for r in together.json["results"].as_array().unwrap() {
+        assert_eq!(
+            r["spent"]["batch_size"], 4,
+            "one request's inputs share a pass"
+        );
+    }
     for budget in [json!(null), json!({"flops_ratio": 0.6})] {
         let mut body = json!({"inputs": inputs});
         if !budget.is_null() {

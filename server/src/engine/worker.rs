@@ -92,6 +92,21 @@ impl Engine {
         Ok(())
     }
 
+    /// Queues inputs together (under one lock, so an idle engine batches them together);
+    /// refused, jobs back, once the engine is stopping.
+    pub fn submit_many(&self, jobs: Vec<Job>) -> Result<(), Vec<Job>> {
+        let mut state = self.shared.lock();
+        if state.stopping {
+            return Err(jobs);
+        }
+        for job in jobs {
+            state.queue.push(job);
+        }
+        drop(state);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
     /// Queues calibration work.
     pub fn calibrate(&self, work: Calibration) {
         let mut state = self.shared.lock();

@@ -12,7 +12,7 @@ use crate::api::{ClassifyInput, ClassifyRequest, ClassifyResponse, ClassifyResul
 use crate::engine::Logits;
 use crate::error::{ApiError, ErrorType};
 use crate::extract::JsonBody;
-use crate::infer::{SpentInput, account, admit, plan, run};
+use crate::infer::{SpentInput, account, admit, plan, run_all};
 use crate::routes::headers::spent_headers;
 use crate::routes::outcome::record_outcome;
 use crate::served::{ServedModel, ServedTask};
@@ -115,16 +115,15 @@ async fn serve(
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    // Submit every input before awaiting any, so they can share batches.
-    let pending: Vec<_> = tokenised
-        .iter()
-        .zip(&plans)
-        .map(|(t, p)| run(model, snapshot, p.choice.point, t.encoded.clone()))
-        .collect();
-    let mut outputs = Vec::with_capacity(pending.len());
-    for future in pending {
-        outputs.push(future.await?);
-    }
+    let outputs = run_all(
+        model,
+        snapshot,
+        tokenised
+            .iter()
+            .zip(&plans)
+            .map(|(t, p)| (p.choice.point, t.encoded.clone())),
+    )
+    .await?;
     let arch = snapshot.frontier.flops_architecture();
     let head = snapshot.frontier.file().task.head();
     let mut results = Vec::with_capacity(outputs.len());

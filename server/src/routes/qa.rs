@@ -14,7 +14,7 @@ use crate::api::{QaRequest, QaResponse};
 use crate::engine::Logits;
 use crate::error::{ApiError, ErrorType};
 use crate::extract::JsonBody;
-use crate::infer::{SpentInput, account, admit, plan, run};
+use crate::infer::{SpentInput, account, admit, plan, run_all};
 use crate::routes::headers::spent_headers;
 use crate::routes::outcome::record_outcome;
 use crate::served::{ServedModel, ServedTask};
@@ -79,14 +79,12 @@ async fn serve(
         features.len(),
     )?;
     let point = plan.choice.point;
-    let pending: Vec<_> = features
-        .iter()
-        .map(|f| run(model, snapshot, point, f.encoded.clone()))
-        .collect();
-    let mut outputs = Vec::with_capacity(pending.len());
-    for future in pending {
-        outputs.push(future.await?);
-    }
+    let outputs = run_all(
+        model,
+        snapshot,
+        features.iter().map(|f| (point, f.encoded.clone())),
+    )
+    .await?;
     let arch = snapshot.frontier.flops_architecture();
     let head = snapshot.frontier.file().task.head();
     let config = &snapshot.configs[point];
