@@ -35,7 +35,8 @@ start_server() {
   echo "server did not become ready" >&2
   exit 1
 }
-stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; }
+stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" || true; }
+trap stop_server EXIT
 load() {
   echo "== $*" >&2
   "$bin/lat-load" --addr "127.0.0.1:$PORT" --duration-s "$SECONDS_PER_RUN" "$@" | tee -a "$OUT"
@@ -50,7 +51,7 @@ for c in 1 4 16; do
 done
 # 10x overload: 640 clients against 64 admission permits.
 load --label "10x overload" --concurrency 640
-load --label "swap every second" --concurrency 8 --duration-s 15 \
+SECONDS_PER_RUN=30 load --label "swap every second" --concurrency 8 \
   --swap-frontiers "$OTHER,$FRONTIER" --swap-every-ms 1000 --admin-token bench
 curl -s "127.0.0.1:$PORT/metrics" > "$(dirname "$OUT")/metrics-after.txt"
 stop_server

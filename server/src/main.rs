@@ -73,7 +73,7 @@ struct Args {
     #[arg(long, env = "LAT_WATCH_INTERVAL_MS", default_value_t = 2000)]
     watch_interval_ms: u64,
     /// Timed repeats per frontier point and length when calibrating latency at start-up.
-    #[arg(long, env = "LAT_CALIBRATION_REPEATS", default_value_t = 3)]
+    #[arg(long, env = "LAT_CALIBRATION_REPEATS", default_value_t = 2)]
     calibration_repeats: usize,
     /// SLO mode: serve requests without a budget as if they asked for this end-to-end
     /// latency (ms), moving them to cheaper frontier points while the queue is long.

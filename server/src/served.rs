@@ -327,7 +327,7 @@ impl ServedModel {
 
     fn calibration_lengths(&self) -> Vec<usize> {
         let max = self.max_length();
-        let mut lengths: Vec<usize> = [16, max / 4, max / 2, max]
+        let mut lengths: Vec<usize> = [16, max / 2, max]
             .into_iter()
             .map(|n| n.clamp(4, max.max(4)))
             .collect();

@@ -1,5 +1,5 @@
-//! Latency calibration as small steps: one (configuration, length) pair per step, so the
-//! engine can serve batches in between and a frontier swap never stalls traffic for long.
+//! Latency calibration as small steps: one forward pass per step, so the engine serves
+//! batches in between and a frontier swap never stalls traffic for more than one pass.
 
 use std::time::Instant;
 
@@ -12,6 +12,8 @@ use crate::engine::job::{Calibration, EngineError};
 pub struct CalibrationRun {
     work: Calibration,
     next: usize,
+    round: usize,
+    times: Vec<f64>,
     samples: Vec<LatencySample>,
     failed: Option<EngineError>,
 }
@@ -35,13 +37,15 @@ impl CalibrationRun {
         Self {
             work,
             next: 0,
+            round: 0,
+            times: Vec::new(),
             samples: Vec::new(),
             failed: None,
         }
     }
 
-    /// Times the next pair with `forward` (one untimed pass, then the median of the timed
-    /// repeats); true when nothing is left.
+    /// Runs the next pass with `forward`: per (configuration, length) pair one untimed
+    /// pass, then `repeats` timed ones whose median is the sample. True when nothing is left.
     pub fn step(
         &mut self,
         mut forward: impl FnMut(&[Encoded], &LengthConfig) -> Result<(), EngineError>,
@@ -56,24 +60,26 @@ impl CalibrationRun {
             &self.work.template,
             self.work.tokens[self.next % lengths],
         )];
-        self.next += 1;
-        let mut times = Vec::new();
-        for round in 0..=self.work.repeats.max(1) {
-            let started = Instant::now();
-            if let Err(e) = forward(&input, config) {
-                self.failed = Some(e);
-                return true;
-            }
-            if round > 0 {
-                times.push(started.elapsed().as_secs_f64() * 1e3);
-            }
+        let started = Instant::now();
+        if let Err(e) = forward(&input, config) {
+            self.failed = Some(e);
+            return true;
         }
-        times.sort_by(f64::total_cmp);
-        self.samples.push(LatencySample {
-            gene: gene.clone(),
-            tokens: input[0].input_ids.len(),
-            ms: times[times.len() / 2].max(1e-3),
-        });
+        if self.round > 0 {
+            self.times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        self.round += 1;
+        if self.round > self.work.repeats.max(1) {
+            self.times.sort_by(f64::total_cmp);
+            self.samples.push(LatencySample {
+                gene: gene.clone(),
+                tokens: input[0].input_ids.len(),
+                ms: self.times[self.times.len() / 2].max(1e-3),
+            });
+            self.times.clear();
+            self.round = 0;
+            self.next += 1;
+        }
         self.next >= total
     }
 
@@ -138,9 +144,9 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(steps, 4);
-        // One untimed and two timed passes per pair; lengths clamp to the template and the
-        // last token is the template's separator.
+        // One untimed and two timed passes per pair, one pass per step; lengths clamp to
+        // the template and the last token is the template's separator.
+        assert_eq!(steps, 12);
         assert_eq!(widths.len(), 12);
         assert_eq!(widths[0], vec![100, 101, 109]);
         assert_eq!(widths[3].len(), 10);

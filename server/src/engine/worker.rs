@@ -58,9 +58,9 @@ enum Work {
     CalibrationStep,
 }
 
-/// Under steady load, one calibration step runs after this many batches, so a swap's
+/// Under steady load, one calibration pass runs after this many batches, so a swap's
 /// timing work neither stalls serving nor starves.
-const BATCHES_PER_CALIBRATION_STEP: usize = 4;
+const BATCHES_PER_CALIBRATION_STEP: usize = 1;
 
 impl Engine {
     /// Starts the thread; it owns `model` from now on.

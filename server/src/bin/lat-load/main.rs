@@ -135,7 +135,7 @@ async fn client(args: Arc<Args>, texts: Arc<Vec<String>>, id: usize, until: Inst
     tally
 }
 
-async fn swapper(args: Arc<Args>, until: Instant) -> Result<(usize, usize)> {
+async fn swapper(args: Arc<Args>, until: Instant) -> Result<(usize, usize, Vec<f64>)> {
     let files: Vec<Vec<u8>> = args
         .swap_frontiers
         .iter()
@@ -148,10 +148,11 @@ async fn swapper(args: Arc<Args>, until: Instant) -> Result<(usize, usize)> {
         ("authorization", auth.as_str()),
     ];
     let path = format!("/admin/models/{}/frontier", args.model);
-    let (mut ok, mut failed) = (0, 0);
+    let (mut ok, mut failed, mut seconds) = (0, 0, Vec::new());
     let mut i = 0;
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(args.swap_every_ms)).await;
+        let started = Instant::now();
         match conn
             .send("PUT", &path, &headers, &files[i % files.len()])
             .await
@@ -159,9 +160,10 @@ async fn swapper(args: Arc<Args>, until: Instant) -> Result<(usize, usize)> {
             Ok(r) if r.status == 200 => ok += 1,
             _ => failed += 1,
         }
+        seconds.push((started.elapsed().as_secs_f64() * 1e3).round() / 1e3);
         i += 1;
     }
-    Ok((ok, failed))
+    Ok((ok, failed, seconds))
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -228,7 +230,7 @@ async fn main() -> Result<()> {
         "budget_met_share": (judged > 0).then(|| all.budget_met as f64 / judged as f64),
         "flops_ratio": all.flops / all.full_flops.max(1.0),
         "frontier_versions": all.versions,
-        "swaps": swaps.map(|(ok, failed)| serde_json::json!({"ok": ok, "failed": failed})),
+        "swaps": swaps.map(|(ok, failed, seconds)| serde_json::json!({"ok": ok, "failed": failed, "put_seconds": seconds})),
     });
     println!("{report}");
     Ok(())
