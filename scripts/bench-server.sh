@@ -58,7 +58,7 @@ stop_server
 
 # SLO mode: requests without a budget hold 40 ms end to end by moving to cheaper points.
 start_server --slo-ms 40
-for c in 1 16; do
+for c in 1 16 1; do
   load --label "SLO 40 ms" --concurrency "$c"
 done
 curl -s "127.0.0.1:$PORT/metrics" > "$(dirname "$OUT")/metrics-slo.txt"

@@ -159,15 +159,16 @@ fn next_work(
     }
     let mut state = shared.lock();
     loop {
+        // Starting a calibration costs nothing, and waiting for an empty queue could starve it.
+        if !calibrating && let Some(work) = state.calibrations.pop_front() {
+            return Some(Work::Calibrate(work));
+        }
         if let Some(taken) = state.queue.next_batch(limits) {
             metrics.queue_depth.set(state.queue.len() as i64);
             return Some(Work::Batch(taken));
         }
         if calibrating {
             return Some(Work::CalibrationStep);
-        }
-        if let Some(work) = state.calibrations.pop_front() {
-            return Some(Work::Calibrate(work));
         }
         if state.stopping {
             return None;
