@@ -129,7 +129,12 @@ async fn client(args: Arc<Args>, texts: Arc<Vec<String>>, id: usize, until: Inst
                     tokio::time::sleep(Duration::from_secs(wait)).await;
                 }
             }
-            Err(_) => tally.transport_errors += 1,
+            Err(e) => {
+                tally.transport_errors += 1;
+                if tally.error_samples.len() < 3 {
+                    tally.error_samples.push(format!("transport: {e:#}"));
+                }
+            }
         }
     }
     tally
