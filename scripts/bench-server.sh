@@ -26,7 +26,7 @@ server_pid=""
 start_server() {
   "$bin/lat-server" --model-dir "$MODEL" --frontier "$FRONTIER" --model-name sst2 \
     --host 127.0.0.1 --port "$PORT" --threads "$THREADS" --admin-token bench \
-    --max-concurrent-inputs 64 --watch-interval-ms 0 "$@" >"$(dirname "$OUT")/server.log" 2>&1 &
+    --max-concurrent-inputs 64 --watch-interval-ms 0 "$@" >"${SERVER_LOG:-/tmp/lat-bench-server.log}" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do
     curl -sf "127.0.0.1:$PORT/health/ready" >/dev/null && return 0
