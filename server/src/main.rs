@@ -38,6 +38,10 @@ struct Args {
     /// Port to listen on (0: any free port, printed at start).
     #[arg(long, env = "LAT_PORT", default_value_t = 8080)]
     port: u16,
+    /// Pending-connection queue of the listener (the kernel caps it at net.core.somaxconn):
+    /// a burst of new connections beyond it is reset by the kernel before the server sees it.
+    #[arg(long, env = "LAT_LISTEN_BACKLOG", default_value_t = 4096)]
+    listen_backlog: u32,
     /// Serve /metrics on this port only, off the public one.
     #[arg(long, env = "LAT_METRICS_PORT")]
     metrics_port: Option<u16>,
@@ -143,6 +147,17 @@ fn init_logging(json: bool) {
     }
 }
 
+fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -183,7 +198,8 @@ fn main() -> Result<()> {
         .build_global()
         .context("sizing the compute thread pool")?;
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.clamp(1, 4))
+        // At least two, so accepting connections never waits behind request handling.
+        .worker_threads(threads.clamp(2, 4))
         .enable_all()
         .build()?
         .block_on(serve(args, threads))
@@ -211,9 +227,7 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
         .with_context(|| format!("--host {} --port {}", args.host, args.port))?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
+    let listener = bind(addr, args.listen_backlog).with_context(|| format!("binding {addr}"))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let app = lat_server::router(Arc::clone(&state), args.metrics_port.is_none());
     if let Some(port) = args.metrics_port {
