@@ -115,6 +115,11 @@ fn model_specs(args: &Args) -> Result<Vec<ModelSpec>> {
         if specs.is_empty() {
             bail!("{} lists no models", path.display());
         }
+        let mut names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            bail!("{} names model `{}` twice", path.display(), pair[0]);
+        }
         return Ok(specs);
     }
     let dir = args

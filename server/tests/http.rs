@@ -618,3 +618,24 @@ async fn slo_mode_moves_unbudgeted_requests_to_cheaper_points_when_it_must() {
         Some(1.0)
     );
 }
+
+#[tokio::test]
+async fn a_separate_metrics_port_takes_metrics_off_the_public_router() {
+    let s = server().await;
+    let public = lat_server::router(std::sync::Arc::clone(&s.state), false);
+    let off = call(&public, Method::GET, "/metrics", None, &[]).await;
+    assert_eq!(
+        (off.status, error_type(&off)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let private = lat_server::metrics_router(std::sync::Arc::clone(&s.state));
+    let scrape = call(&private, Method::GET, "/metrics", None, &[]).await;
+    assert_eq!(scrape.status, StatusCode::OK);
+    assert!(sample(&scrape.text, "lat_ready").is_some());
+    assert_eq!(
+        call(&private, Method::GET, "/v1/models", None, &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
