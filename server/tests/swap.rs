@@ -37,6 +37,17 @@ async fn serving_version(app: &axum::Router) -> String {
         .to_string()
 }
 
+async fn admin_reload(app: &axum::Router) -> common::Reply {
+    call(
+        app,
+        Method::POST,
+        "/admin/reload",
+        None,
+        &[("authorization", "Bearer secret")],
+    )
+    .await
+}
+
 fn other_frontier(s: &common::TestServer) -> FrontierFile {
     frontier_file(
         &s.fixture.specs[0].dir,
@@ -128,14 +139,7 @@ async fn admin_reload_and_the_watcher_pick_up_renamed_files() {
     };
     let b = serde_json::to_vec(&other_frontier(&s)).unwrap();
     publish(&b);
-    let reload = call(
-        &s.app,
-        Method::POST,
-        "/admin/reload",
-        None,
-        &[("authorization", "Bearer secret")],
-    )
-    .await;
+    let reload = admin_reload(&s.app).await;
     assert_eq!(reload.status, StatusCode::OK, "{}", reload.text);
     assert_eq!(serving_version(&s.app).await, version(&b));
 
@@ -169,14 +173,7 @@ async fn admin_reload_and_the_watcher_pick_up_renamed_files() {
         Some(1.0),
         "refused once, not retried"
     );
-    let broken = call(
-        &s.app,
-        Method::POST,
-        "/admin/reload",
-        None,
-        &[("authorization", "Bearer secret")],
-    )
-    .await;
+    let broken = admin_reload(&s.app).await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         post(&s.app, "/v1/classify", json!({"inputs": "ok"}))
