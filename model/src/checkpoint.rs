@@ -12,6 +12,10 @@ use serde::Deserialize;
 use crate::config::BertConfig;
 use crate::error::LoadError;
 
+/// Stored float dtypes the loader accepts; every one is cast to f32 on load, so a
+/// half-precision export serves through the same f32 model.
+pub const FLOAT_DTYPES: [&str; 3] = ["F32", "F16", "BF16"];
+
 /// Largest safetensors header accepted (the format itself caps it at 100 MB).
 const MAX_HEADER_BYTES: u64 = 100 << 20;
 
@@ -119,8 +123,8 @@ impl SafetensorsHeader {
         }
     }
 
-    /// Checks one tensor: present (if `required`), float, of the expected shape. Returns
-    /// whether it is present.
+    /// Checks one tensor: present (if `required`), a float dtype the loader casts to f32
+    /// ([`FLOAT_DTYPES`]), of the expected shape. Returns whether it is present.
     pub fn check(&self, name: &str, expected: &[usize], required: bool) -> Result<bool, LoadError> {
         let path = self.path.clone();
         let Some(info) = self.tensors.get(name) else {
@@ -130,7 +134,7 @@ impl SafetensorsHeader {
                 Ok(false)
             };
         };
-        if info.dtype != "F32" {
+        if !FLOAT_DTYPES.contains(&info.dtype.as_str()) {
             let dtype = info.dtype.clone();
             return Err(LoadError::TensorDtype {
                 path,

@@ -50,7 +50,7 @@ pub mod train;
 pub use attention::{AttentionOutput, BertAttention};
 pub use batch::Batch;
 pub use bert::{BertModel, BertPooler, cls_vectors};
-pub use checkpoint::{CheckpointFiles, SafetensorsHeader, TensorInfo};
+pub use checkpoint::{CheckpointFiles, FLOAT_DTYPES, SafetensorsHeader, TensorInfo};
 pub use classification::{BertForSequenceClassification, SequenceClassifierOutput};
 pub use config::BertConfig;
 pub use embedding::BertEmbeddings;

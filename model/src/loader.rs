@@ -20,11 +20,15 @@
 //!
 //! Task checkpoints prefix the encoder with `bert.`; bare encoders do not. Both load into
 //! every model type. Task heads load when present and stay freshly initialised otherwise.
+//! Half-precision files (F16, BF16) are cast to f32 as they load: the model computes in f32
+//! whatever precision its weights were stored in.
 
 use std::path::Path;
 
-use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
-use burn::tensor::Device;
+use burn::store::{
+    FloatCastAdapter, ModuleAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
+};
+use burn::tensor::{DType, Device};
 
 use crate::bert::BertModel;
 use crate::checkpoint::{CheckpointFiles, SafetensorsHeader};
@@ -238,7 +242,9 @@ fn apply<M: ModuleSnapshot>(
         path: weights.to_path_buf(),
         reason,
     };
-    let mut store = SafetensorsStore::from_file(weights).with_from_adapter(PyTorchToBurnAdapter);
+    // burn keeps a loaded tensor's stored dtype; the cast makes every parameter f32.
+    let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
+    let mut store = SafetensorsStore::from_file(weights).with_from_adapter(adapter);
     if let Some((from, to)) = prefix_remap {
         store = store.with_key_remapping(from, to);
     }

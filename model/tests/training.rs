@@ -10,7 +10,8 @@ use burn::optim::AdamWConfig;
 use burn::tensor::Device;
 use lat_model::train::{
     ClassificationDevSet, LatMetadata, ModelDirFiles, SamplerConfig, Stage, StateDir, StepConfig,
-    TaskModel, TrainBatch, TrainConfig, TrainFeature, Trainer, save_weights, train_step,
+    TaskModel, TrainBatch, TrainConfig, TrainFeature, Trainer, WeightPrecision, save_weights,
+    train_step,
 };
 use lat_model::{
     BertConfig, BertForQuestionAnswering, BertForSequenceClassification, Encoded, LengthConfig,
@@ -265,7 +266,7 @@ fn saved_weights_reload_to_the_same_model() {
     let batch = common::random_batch(&[7, 5], 64, 9, &device);
 
     let model = BertForSequenceClassification::init(&config, 3, &device);
-    save_weights(&model, &dir.join("model.safetensors")).unwrap();
+    save_weights(&model, &dir.join("model.safetensors"), WeightPrecision::F32).unwrap();
     let loaded = BertForSequenceClassification::load(&dir, 3, &device).unwrap();
     assert!(loaded.report.initialised.is_empty());
     let want = common::values(model.forward(&batch, &full).logits);
@@ -273,7 +274,7 @@ fn saved_weights_reload_to_the_same_model() {
     assert!(common::max_abs_diff(&want, &got) < 1e-6);
 
     let model = BertForQuestionAnswering::init(&config, &device);
-    save_weights(&model, &dir.join("model.safetensors")).unwrap();
+    save_weights(&model, &dir.join("model.safetensors"), WeightPrecision::F32).unwrap();
     let loaded = BertForQuestionAnswering::load(&dir, &device).unwrap();
     let want = common::values(model.forward(&batch, &full).start_logits);
     let got = common::values(loaded.model.forward(&batch, &full).start_logits);

@@ -15,6 +15,7 @@ mod frontier_slot;
 mod infer;
 mod live_latency;
 mod metrics;
+mod probe;
 mod router;
 mod routes;
 mod served;
@@ -25,6 +26,7 @@ pub use error::{ApiError, ErrorType};
 pub use extract::parse;
 pub use frontier_slot::{FrontierSlot, Snapshot, sha256_hex};
 pub use metrics::{BUDGET_KINDS, Metrics, REJECTION_REASONS, RELOAD_RESULTS};
+pub use probe::http_status;
 pub use router::{OPENAPI_YAML, ROUTES, metrics_router, router};
 pub use served::{
     ModelSpec, ReloadError, ReloadOutcome, ServeError, ServeOptions, ServedModel, ServedTask,

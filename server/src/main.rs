@@ -16,15 +16,19 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The model a fresh clone serves when started from the repository root (`models/`).
+const DEFAULT_MODEL_DIR: &str = "models/sst2";
+
 /// Budget-aware inference server for Length-Adaptive Transformers.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
     /// Model directory written by lat-train (one model; see --models-config for several).
-    #[arg(long, env = "LAT_MODEL_DIR", required_unless_present = "models_config")]
-    model_dir: Option<PathBuf>,
-    /// Frontier file written by lat-search for --model-dir.
-    #[arg(long, env = "LAT_FRONTIER", requires = "model_dir")]
+    /// The default is the SST-2 model committed in the repository.
+    #[arg(long, env = "LAT_MODEL_DIR", default_value = DEFAULT_MODEL_DIR)]
+    model_dir: PathBuf,
+    /// Frontier file written by lat-search for --model-dir [default: <model-dir>/frontier.json].
+    #[arg(long, env = "LAT_FRONTIER")]
     frontier: Option<PathBuf>,
     /// Name of --model-dir in requests and metrics (default: the directory's name).
     #[arg(long, env = "LAT_MODEL_NAME")]
@@ -93,6 +97,10 @@ struct Args {
     /// Log as JSON lines (level filter: LAT_LOG, default info).
     #[arg(long, env = "LAT_JSON_LOGS")]
     json_logs: bool,
+    /// Do not serve: ask the server on 127.0.0.1:--port for /health/live and exit 0 if it
+    /// answers 200, 1 otherwise (a container HEALTHCHECK that needs no curl).
+    #[arg(long)]
+    health_probe: bool,
 }
 
 fn device(name: &str) -> Result<Device> {
@@ -122,14 +130,18 @@ fn model_specs(args: &Args) -> Result<Vec<ModelSpec>> {
         }
         return Ok(specs);
     }
-    let dir = args
-        .model_dir
-        .clone()
-        .context("--model-dir or --models-config")?;
+    let dir = args.model_dir.clone();
+    if !dir.join("config.json").is_file() {
+        bail!(
+            "no model at {} (the default is relative to the repository root: start lat-server \
+             there, or pass --model-dir / LAT_MODEL_DIR)",
+            dir.display()
+        );
+    }
     let frontier = args
         .frontier
         .clone()
-        .context("--frontier (a frontier.json from lat-search) is required with --model-dir")?;
+        .unwrap_or_else(|| dir.join("frontier.json"));
     let name = args.model_name.clone().unwrap_or_else(|| {
         dir.file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -194,6 +206,15 @@ async fn reload_on_sighup(state: Arc<AppState>) {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.health_probe {
+        let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+        let status = lat_server::http_status(addr, "/health/live", Duration::from_secs(3));
+        match status {
+            Ok(200) => return Ok(()),
+            Ok(code) => bail!("{addr}/health/live answered {code}"),
+            Err(e) => bail!("{addr}/health/live: {e}"),
+        }
+    }
     init_logging(args.json_logs);
     let threads = args
         .threads

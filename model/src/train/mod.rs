@@ -4,6 +4,7 @@
 mod clip;
 mod config;
 mod eval;
+mod export;
 mod loss;
 mod progress;
 mod resume;
@@ -18,12 +19,14 @@ mod trainer;
 pub use clip::clip_global_norm;
 pub use config::TrainConfig;
 pub use eval::{ClassificationDevSet, DevSet, EvalScores};
+pub use export::{ExportConfig, ExportReport, export_model_dir};
 pub use loss::{cross_entropy, grouped_cross_entropy, grouped_kl, kl_student_teacher};
 pub use progress::{Progress, format_duration};
 pub use resume::{StateDir, TrainingState, param_ids};
 pub use sampler::{SampledLengths, SamplerConfig};
 pub use save::{
-    LAT_JSON, LatMetadata, ModelDirFiles, read_json, save_weights, write_json, write_model_dir,
+    LAT_JSON, LatMetadata, ModelDirFiles, WeightPrecision, read_json, save_weights, write_json,
+    write_model_dir,
 };
 pub use schedule::LinearSchedule;
 pub use squad_eval::{SpanDecoding, SpanPrediction, SquadDevSet, best_span, score_predictions};

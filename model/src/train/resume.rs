@@ -16,7 +16,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
-use crate::train::save::{io, read_json, save_weights, write_json};
+use crate::train::save::{WeightPrecision, io, read_json, save_weights, write_json};
 
 /// Bookkeeping saved beside the weights and the optimizer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ impl StateDir {
         // An interrupted save must not leave a state.json that describes other weights.
         let _ = std::fs::remove_file(self.state());
         std::fs::copy(config_json, self.0.join("config.json")).map_err(|s| io(config_json, s))?;
-        save_weights(model, &self.weights())?;
+        save_weights(model, &self.weights(), WeightPrecision::F32)?;
         optimizer
             .save(self.optimizer())
             .map_err(|e| TrainError::Save {

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
+use burn::store::{
+    BurnToPyTorchAdapter, FloatCastAdapter, ModuleAdapter, ModuleSnapshot, SafetensorsStore,
+};
+use burn::tensor::DType;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CheckpointFiles;
@@ -37,11 +40,35 @@ pub struct LatMetadata {
     pub training: serde_json::Value,
 }
 
+/// The float precision weights are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightPrecision {
+    /// f32, what training checkpoints and resume need (bit-exact).
+    #[default]
+    F32,
+    /// IEEE half precision: half the size, for shipping a model; cast back to f32 on load.
+    F16,
+}
+
+impl WeightPrecision {
+    fn dtype(self) -> DType {
+        match self {
+            Self::F32 => DType::F32,
+            Self::F16 => DType::F16,
+        }
+    }
+}
+
 /// Writes `model`'s weights with HF names (Linear weights transposed to `[out, in]`, LayerNorm
-/// `weight`/`bias`).
-pub fn save_weights<M: ModuleSnapshot>(model: &M, path: &Path) -> Result<(), TrainError> {
+/// `weight`/`bias`) in `precision`.
+pub fn save_weights<M: ModuleSnapshot>(
+    model: &M,
+    path: &Path,
+    precision: WeightPrecision,
+) -> Result<(), TrainError> {
+    let adapter = BurnToPyTorchAdapter.chain(FloatCastAdapter::to(precision.dtype()));
     let mut store = SafetensorsStore::from_file(path)
-        .with_to_adapter(BurnToPyTorchAdapter)
+        .with_to_adapter(adapter)
         .overwrite(true);
     for (from, to) in BURN_TO_HF {
         store = store.with_key_remapping(from, to);
@@ -72,7 +99,7 @@ pub fn write_model_dir<M: ModuleSnapshot>(
     std::fs::create_dir_all(dir).map_err(|source| io(dir, source))?;
     let out = CheckpointFiles::new(dir);
     let base = CheckpointFiles::new(files.base);
-    save_weights(model, &out.weights())?;
+    save_weights(model, &out.weights(), WeightPrecision::F32)?;
 
     let mut config: serde_json::Value = read_json(&base.config())?;
     if let Some(object) = config.as_object_mut() {
@@ -80,25 +107,33 @@ pub fn write_model_dir<M: ModuleSnapshot>(
             "architectures".into(),
             serde_json::json!([files.architecture]),
         );
-        let labels = &files.metadata.labels;
-        if !labels.is_empty() {
-            let id2label: serde_json::Map<String, serde_json::Value> = labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (i.to_string(), serde_json::json!(l)))
-                .collect();
-            let label2id: serde_json::Map<String, serde_json::Value> = labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.clone(), serde_json::json!(i)))
-                .collect();
-            object.insert("id2label".into(), id2label.into());
-            object.insert("label2id".into(), label2id.into());
-        }
     }
+    set_labels(&mut config, &files.metadata.labels);
     write_json(&out.config(), &config)?;
     std::fs::copy(base.tokenizer(), out.tokenizer()).map_err(|s| io(&base.tokenizer(), s))?;
     write_json(&dir.join(LAT_JSON), files.metadata)
+}
+
+/// Writes HF `id2label`/`label2id` into a `config.json` value (nothing for no labels).
+pub fn set_labels(config: &mut serde_json::Value, labels: &[String]) {
+    let Some(object) = config.as_object_mut() else {
+        return;
+    };
+    if labels.is_empty() {
+        return;
+    }
+    let id2label: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i.to_string(), serde_json::json!(l)))
+        .collect();
+    let label2id: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), serde_json::json!(i)))
+        .collect();
+    object.insert("id2label".into(), id2label.into());
+    object.insert("label2id".into(), label2id.into());
 }
 
 /// Reads a JSON file.

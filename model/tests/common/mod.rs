@@ -64,18 +64,37 @@ pub fn write_safetensors(
     tensors: &[(String, Vec<usize>)],
     seed: u64,
 ) -> Vec<Vec<f32>> {
+    write_safetensors_as(path, tensors, seed, false)
+}
+
+/// [`write_safetensors`], optionally storing F16; the returned values are what the file holds
+/// (rounded to half precision when `half`).
+pub fn write_safetensors_as(
+    path: &Path,
+    tensors: &[(String, Vec<usize>)],
+    seed: u64,
+    half: bool,
+) -> Vec<Vec<f32>> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut header = serde_json::Map::new();
     let mut data: Vec<u8> = Vec::new();
     let mut values = Vec::new();
     for (name, shape) in tensors {
         let count: usize = shape.iter().product();
-        let v: Vec<f32> = (0..count).map(|_| rng.random_range(-0.5..0.5)).collect();
+        let mut v: Vec<f32> = (0..count).map(|_| rng.random_range(-0.5..0.5)).collect();
         let start = data.len();
-        data.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+        let dtype = if half {
+            let h: Vec<half::f16> = v.iter().map(|&x| half::f16::from_f32(x)).collect();
+            data.extend(h.iter().flat_map(|x| x.to_le_bytes()));
+            v = h.iter().map(|x| x.to_f32()).collect();
+            "F16"
+        } else {
+            data.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+            "F32"
+        };
         header.insert(
             name.clone(),
-            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [start, data.len()]}),
+            serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [start, data.len()]}),
         );
         values.push(v);
     }

@@ -15,11 +15,13 @@ use lat_frontier::{
     ModelIdentity, SCHEMA_VERSION, Task, sha256_file,
 };
 use lat_model::flops::{Architecture, Head};
-use lat_model::train::{LAT_JSON, LatMetadata, save_weights, write_json};
+use lat_model::train::{LAT_JSON, LatMetadata, WeightPrecision, save_weights, write_json};
 use lat_model::{BertConfig, BertForQuestionAnswering, BertForSequenceClassification};
 use lat_server::engine::BatchLimits;
 use lat_server::{AppState, HttpConfig, Metrics, ModelSpec, ServeOptions, ServedModel};
 use tower::ServiceExt;
+
+pub mod binary;
 
 /// Longest input of the tiny models.
 pub const MAX_LENGTH: usize = 64;
@@ -62,6 +64,7 @@ pub fn write_model(dir: &Path, task: &str) {
         save_weights(
             &BertForSequenceClassification::init(&config, LABELS.len(), &device),
             &dir.join("model.safetensors"),
+            WeightPrecision::F32,
         )
         .unwrap();
         LABELS.iter().map(|s| s.to_string()).collect()
@@ -69,6 +72,7 @@ pub fn write_model(dir: &Path, task: &str) {
         save_weights(
             &BertForQuestionAnswering::init(&config, &device),
             &dir.join("model.safetensors"),
+            WeightPrecision::F32,
         )
         .unwrap();
         Vec::new()

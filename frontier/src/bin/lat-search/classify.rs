@@ -49,6 +49,10 @@ pub struct ClassifyArgs {
     /// Column of the label.
     #[arg(long, default_value = "label")]
     label_column: String,
+    /// The label column's values in label-index order, comma-separated, when they differ from
+    /// the model's class names (e.g. `0,1` for the shipped `negative,positive` SST-2 model).
+    #[arg(long, value_delimiter = ',')]
+    label_values: Option<Vec<String>>,
     /// Output directory.
     #[arg(long)]
     output: PathBuf,
@@ -85,7 +89,11 @@ fn load(dir: &Path, args: &ClassifyArgs, dev_path: &Path) -> Result<Loaded> {
         text_a: args.text_a.clone(),
         text_b: args.text_b.clone(),
         label: args.label_column.clone(),
-        labels: Some(meta.labels.clone()),
+        labels: Some(
+            args.label_values
+                .clone()
+                .unwrap_or_else(|| meta.labels.clone()),
+        ),
     };
     let data = read_glue_tsv(dev_path, &columns)
         .with_context(|| format!("reading {}", dev_path.display()))?;

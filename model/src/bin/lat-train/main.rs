@@ -7,11 +7,13 @@
 //!     --output runs/sst2-la
 //! lat-train eval-classify --model-dir runs/sst2-la/checkpoint-best
 //! lat-train qa --stage standard --output runs/squad-standard
+//! lat-train export --model-dir runs/sst2-la/checkpoint-best --output models/sst2-la --half
 //! ```
 
 mod args;
 mod bench;
 mod classify;
+mod export;
 mod qa;
 
 use std::sync::OnceLock;
@@ -47,6 +49,8 @@ enum Command {
     EvalQa(qa::EvalQaArgs),
     /// Time optimisation steps at a fixed batch shape (training throughput).
     BenchStep(bench::BenchArgs),
+    /// Copy a trained model directory with its weights re-encoded (`--half` for shipping).
+    Export(export::ExportArgs),
 }
 
 /// The device named by `--device`: `cpu` (burn-flex) or `wgpu` when compiled in.
@@ -87,5 +91,6 @@ fn main() -> Result<()> {
         Command::Qa(args) => qa::train(args),
         Command::EvalQa(args) => qa::evaluate(args),
         Command::BenchStep(args) => bench::run(args),
+        Command::Export(args) => export::run(args),
     }
 }
