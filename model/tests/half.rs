@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use burn::tensor::DType;
 use lat_model::train::{
     ExportConfig, LAT_JSON, LatMetadata, WeightPrecision, export_model_dir, read_json,
@@ -51,7 +53,7 @@ fn f16_checkpoint_loads_as_its_values_in_f32() {
 }
 
 /// Writes `values` (one vector per tensor) as F32, bit for bit.
-fn write_exact_f32(path: &std::path::Path, tensors: &[(String, Vec<usize>)], values: &[Vec<f32>]) {
+fn write_exact_f32(path: &Path, tensors: &[(String, Vec<usize>)], values: &[Vec<f32>]) {
     let mut header = serde_json::Map::new();
     let mut data: Vec<u8> = Vec::new();
     for ((name, shape), v) in tensors.iter().zip(values) {
@@ -67,6 +69,27 @@ fn write_exact_f32(path: &std::path::Path, tensors: &[(String, Vec<usize>)], val
     bytes.extend(json);
     bytes.extend(data);
     std::fs::write(path, bytes).unwrap();
+}
+
+/// Writes `lat.json` for `task` with `labels` into `dir`.
+fn write_metadata(dir: &Path, task: &str, labels: &[&str]) -> LatMetadata {
+    let meta = LatMetadata {
+        task: task.into(),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        max_length: 32,
+        training: serde_json::json!({}),
+    };
+    write_json(&dir.join(LAT_JSON), &meta).unwrap();
+    meta
+}
+
+fn half_export<'a>(from: &'a Path, to: &'a Path) -> ExportConfig<'a> {
+    ExportConfig {
+        from,
+        to,
+        precision: WeightPrecision::F16,
+        labels: None,
+    }
 }
 
 #[test]
@@ -87,21 +110,9 @@ fn half_export_serves_within_rounding_of_the_f32_model() {
     )
     .unwrap();
     std::fs::write(from.join("tokenizer.json"), "{\"copied\": true}").unwrap();
-    let meta = LatMetadata {
-        task: "classification".into(),
-        labels: vec!["negative".into(), "positive".into()],
-        max_length: 32,
-        training: serde_json::json!({}),
-    };
-    write_json(&from.join(LAT_JSON), &meta).unwrap();
-
+    let meta = write_metadata(&from, "classification", &["negative", "positive"]);
     let to = common::scratch_dir("export-to-half");
-    let export = ExportConfig {
-        from: &from,
-        to: &to,
-        precision: WeightPrecision::F16,
-        labels: None,
-    };
+    let export = half_export(&from, &to);
     let report = export_model_dir(&export, &device).unwrap();
     assert_eq!(report.task, "classification");
     let f32_bytes = std::fs::metadata(from.join("model.safetensors"))
@@ -174,21 +185,9 @@ fn half_export_serves_within_rounding_of_the_f32_model() {
 fn export_refuses_an_unknown_task() {
     let device = common::device();
     let from = common::scratch_dir("export-bad-task");
-    let meta = LatMetadata {
-        task: "translation".into(),
-        labels: vec![],
-        max_length: 32,
-        training: serde_json::json!({}),
-    };
-    write_json(&from.join(LAT_JSON), &meta).unwrap();
+    write_metadata(&from, "translation", &[]);
     let to = common::scratch_dir("export-bad-task-out");
-    let export = ExportConfig {
-        from: &from,
-        to: &to,
-        precision: WeightPrecision::F16,
-        labels: None,
-    };
-    let err = export_model_dir(&export, &device).unwrap_err();
+    let err = export_model_dir(&half_export(&from, &to), &device).unwrap_err();
     assert!(
         err.to_string().contains("unknown task `translation`"),
         "{err}"
