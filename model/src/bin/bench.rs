@@ -5,8 +5,11 @@
 //! cargo run --release -p lat-model --bin lat-bench -- --model-dir models-cache/all-MiniLM-L6-v2
 //! ```
 //! Threads: `RAYON_NUM_THREADS` (flex's pool). Each cell: one warm-up, then at least
-//! `--min-iters` runs and `--min-ms` of work; the median is reported.
+//! `--min-iters` runs and `--min-ms` of work; the median is reported. `--points` adds
+//! frontier genes (lengths over `--max-length`, `;`-separated); `--json FILE` also writes
+//! one JSON line per cell, labelled `--label`, for `scripts/bench-compare.sh`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -26,6 +29,10 @@ struct Args {
     batch_sizes: Vec<usize>,
     lengths: Vec<usize>,
     rates: Vec<f64>,
+    points: Vec<Vec<usize>>,
+    max_length: usize,
+    json: Option<PathBuf>,
+    label: String,
     min_iters: usize,
     min_ms: f64,
     device: String,
@@ -48,6 +55,10 @@ fn parse_args() -> Result<Args> {
         batch_sizes: vec![1, 8, 32],
         lengths: vec![16, 64, 128, 384],
         rates: vec![0.9, 0.8, 0.7, 0.6],
+        points: Vec::new(),
+        max_length: 128,
+        json: None,
+        label: "lat".into(),
         min_iters: 3,
         min_ms: 1000.0,
         device: "cpu".into(),
@@ -61,12 +72,18 @@ fn parse_args() -> Result<Args> {
             "--lengths" => args.lengths = parse_list(&value)?,
             "--rates" if value == "none" => args.rates = Vec::new(),
             "--rates" => args.rates = parse_list(&value)?,
+            "--points" => {
+                args.points = value.split(';').map(parse_list).collect::<Result<_>>()?;
+            }
+            "--max-length" => args.max_length = value.parse()?,
+            "--json" => args.json = Some(value.into()),
+            "--label" => args.label = value,
             "--min-iters" => args.min_iters = value.parse()?,
             "--min-ms" => args.min_ms = value.parse()?,
             "--device" => args.device = value,
             other => bail!(
                 "unknown flag {other}; flags: --model-dir --batch-sizes --lengths --rates \
-                 --min-iters --min-ms --device cpu|wgpu"
+                 --points --max-length --json --label --min-iters --min-ms --device cpu|wgpu"
             ),
         }
     }
@@ -135,6 +152,21 @@ fn main() -> Result<()> {
             LengthConfig::constant_rate(layers, rate).with_context(|| format!("--rates {rate}"))?;
         configs.push((format!("rate {rate}"), config));
     }
+    for lengths in &args.points {
+        let ratios = lengths
+            .iter()
+            .map(|&l| l as f64 / args.max_length as f64)
+            .collect();
+        let gene = lengths.iter().map(usize::to_string).collect::<Vec<_>>();
+        let config = LengthConfig::new(ratios).with_context(|| format!("--points {gene:?}"))?;
+        configs.push((format!("point {}", gene.join(",")), config));
+    }
+    let mut json = match &args.json {
+        Some(path) => Some(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => None,
+    };
     println!("| batch x len | config | ms/batch | tokens/s | FLOPs ratio | time ratio |");
     println!("|---|---|---:|---:|---:|---:|");
     for &b in &args.batch_sizes {
@@ -158,6 +190,14 @@ fn main() -> Result<()> {
                     "| {b}x{n} | {name} | {ms:.1} | {tokens_per_s:.0} | {flops_ratio:.3} | {:.3} |",
                     ms / full
                 );
+                if let Some(file) = json.as_mut() {
+                    let line = serde_json::json!({
+                        "engine": args.label, "config": name, "batch": b, "length": n,
+                        "ms": ms, "tokens_per_s": tokens_per_s,
+                        "flops_ratio": flops_ratio, "time_ratio": ms / full,
+                    });
+                    writeln!(file, "{line}")?;
+                }
             }
         }
     }
