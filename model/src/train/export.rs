@@ -1,7 +1,7 @@
 //! Exporting a trained model directory for shipping: the same files (`config.json`,
-//! `tokenizer.json`, `lat.json`) with the weights re-encoded, half precision for the
-//! committed default model, and optionally readable class names. The weights go through the loader, so a checkpoint that does
-//! not load is never exported.
+//! `tokenizer.json`, `lat.json`) with the weights re-encoded (half precision for the
+//! committed default model) and optionally readable class names. The weights go through
+//! the loader, so a checkpoint that does not load is never exported.
 
 use std::path::Path;
 

@@ -7,7 +7,7 @@
 //!     --output runs/sst2-la
 //! lat-train eval-classify --model-dir runs/sst2-la/checkpoint-best
 //! lat-train qa --stage standard --output runs/squad-standard
-//! lat-train export --model-dir runs/sst2-la/checkpoint-best --output models/sst2-la --half
+//! lat-train export --model-dir runs/sst2-la/checkpoint-best --output models/sst2 --half
 //! ```
 
 mod args;
