@@ -10,6 +10,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Device, Tensor};
+use lat_kernels::flex::{AttentionWeights, self_attention, self_attention_first};
 
 use crate::config::BertConfig;
 use crate::token_drop::TokenMask;
@@ -33,6 +34,7 @@ pub struct BertAttention {
     probs_dropout: Dropout,
     hidden_dropout: Dropout,
     num_heads: usize,
+    layer_norm_eps: f64,
 }
 
 /// What the attention sub-layer returns.
@@ -59,6 +61,7 @@ impl BertAttention {
             probs_dropout: DropoutConfig::new(config.attention_probs_dropout_prob).init(),
             hidden_dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
             num_heads: config.num_attention_heads,
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
@@ -75,6 +78,13 @@ impl BertAttention {
         mask: &TokenMask,
         with_significance: bool,
     ) -> AttentionOutput {
+        let fused = self_attention(&x, &self.kernel_weights(), &mask.counts, with_significance);
+        if let Some(fused) = fused {
+            return AttentionOutput {
+                hidden_states: fused.hidden_states,
+                significance: fused.significance,
+            };
+        }
         let [batch_size, n, hidden] = x.dims();
         let heads = self.num_heads;
         // Projections run on [rows, d] (see `BertLayer::feed_forward`).
@@ -128,6 +138,9 @@ impl BertAttention {
     /// all a sequence classifier reads from its last layer. Keys and values still cover
     /// every token; the other query rows are never computed.
     pub fn forward_first(&self, x: Tensor<3>, mask: &TokenMask) -> Tensor<2> {
+        if let Some(fused) = self_attention_first(&x, &self.kernel_weights(), &mask.counts) {
+            return fused;
+        }
         let [batch_size, n, hidden] = x.dims();
         let heads = self.num_heads;
         let head_size = hidden / heads;
@@ -153,6 +166,21 @@ impl BertAttention {
         let context = probs.matmul(v).reshape([batch_size, hidden]);
         let projected = self.hidden_dropout.forward(self.output.forward(context));
         self.norm.forward(projected + first)
+    }
+}
+
+impl BertAttention {
+    /// This sub-layer as the fused CPU kernels take it.
+    fn kernel_weights(&self) -> AttentionWeights<'_> {
+        AttentionWeights {
+            query: &self.query,
+            key: &self.key,
+            value: &self.value,
+            output: &self.output,
+            norm: &self.norm,
+            epsilon: self.layer_norm_eps,
+            heads: self.num_heads,
+        }
     }
 }
 

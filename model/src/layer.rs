@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
+use lat_kernels::flex::{FeedForwardWeights, feed_forward};
 
 use crate::attention::BertAttention;
 use crate::config::BertConfig;
@@ -21,6 +22,7 @@ pub struct BertLayer {
     /// HF `output.LayerNorm`.
     pub output_norm: LayerNorm,
     dropout: Dropout,
+    layer_norm_eps: f64,
 }
 
 impl BertLayer {
@@ -35,6 +37,7 @@ impl BertLayer {
                 .with_epsilon(config.layer_norm_eps)
                 .init(device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
@@ -43,6 +46,15 @@ impl BertLayer {
     /// # Shapes
     /// - `x`, output: `[batch_size, n, hidden_size]`
     pub fn feed_forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let weights = FeedForwardWeights {
+            intermediate: &self.intermediate,
+            output: &self.output,
+            norm: &self.output_norm,
+            epsilon: self.layer_norm_eps,
+        };
+        if let Some(fused) = feed_forward(&x, &weights) {
+            return fused;
+        }
         // One [rows, d] GEMM per projection: burn's batched form of a 3-D Linear is up to a
         // third slower on flex (measured at 32x64).
         let [batch_size, n, d] = x.dims();

@@ -1,0 +1,14 @@
+//! The bridge between burn tensors and the kernels: each function takes the model's own
+//! modules and tensors, runs the fused kernels when the tensors live on the flex device
+//! (without autodiff) on an AVX-512 CPU, and returns `None` otherwise, so that the caller
+//! runs its burn composite instead. The composite stays the definition; the kernels are
+//! tested against it.
+
+mod encoder;
+mod tensors;
+mod weights;
+
+pub use encoder::{
+    AttentionWeights, FeedForwardWeights, FusedAttention, feed_forward, self_attention,
+    self_attention_first,
+};

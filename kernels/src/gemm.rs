@@ -1,0 +1,229 @@
+//! `C = act(A · B + bias)` for a row-major activation `A [m, k]` and a row-major weight
+//! `B [k, n]` (burn's `Linear` layout), on AVX-512.
+//!
+//! B is packed into 32-column panels (`[k][32]`, zero-padded) so that the micro-kernel
+//! streams it contiguously; a 12 x 32 tile of C lives in 24 registers for the whole k loop
+//! and A is broadcast straight from its rows. Work is split over rayon in tiles of 48 rows
+//! by 128 columns, so both cores stay busy from one-row inputs to long batches. The
+//! epilogue adds the bias and applies GELU while the tile is still in registers.
+
+use core::arch::x86_64::{
+    __m512, __mmask16, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
+    _mm512_set1_ps, _mm512_setzero_ps,
+};
+use rayon::prelude::*;
+
+use crate::simd_math;
+
+/// Rows of C per micro-tile.
+const MR: usize = 12;
+/// Columns of C per micro-tile (two 16-lane registers) and per packed panel.
+pub(crate) const NR: usize = 32;
+/// Rows and columns of C per parallel task.
+const TASK_ROWS: usize = 4 * MR;
+const TASK_COLS: usize = 4 * NR;
+
+/// What follows the product in the epilogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// Nothing: `A · B + bias`.
+    Identity,
+    /// HF BERT's exact `gelu` (erf form).
+    Gelu,
+}
+
+/// A weight `[k, n]` packed for the micro-kernel, with its bias padded alike.
+#[derive(Debug, Clone)]
+pub struct PackedWeight {
+    k: usize,
+    n: usize,
+    panels: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl PackedWeight {
+    /// Packs a row-major `[k, n]` weight and its optional `[n]` bias.
+    ///
+    /// # Panics
+    /// When the slices do not have `k * n` and `n` elements.
+    pub fn new(weight: &[f32], bias: Option<&[f32]>, k: usize, n: usize) -> Self {
+        assert_eq!(weight.len(), k * n, "weight is not [k, n]");
+        let n_panels = n.div_ceil(NR);
+        let mut panels = vec![0.0; n_panels * k * NR];
+        panels
+            .par_chunks_mut(k * NR)
+            .enumerate()
+            .for_each(|(p, panel)| {
+                let (c0, width) = (p * NR, NR.min(n - p * NR));
+                for (row, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                    dst[..width].copy_from_slice(&weight[row * n + c0..row * n + c0 + width]);
+                }
+            });
+        let mut padded = vec![0.0; n_panels * NR];
+        if let Some(bias) = bias {
+            assert_eq!(bias.len(), n, "bias is not [n]");
+            padded[..n].copy_from_slice(bias);
+        }
+        Self {
+            k,
+            n,
+            panels,
+            bias: padded,
+        }
+    }
+
+    /// Input features k.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Output features n.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+}
+
+/// Raw output pointer shared by tasks that write disjoint tiles.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+// SAFETY: every task writes a distinct tile of the output and nothing reads it meanwhile.
+unsafe impl Send for OutPtr {}
+// SAFETY: as above.
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The element `offset` floats in; a method so that closures capture the wrapper.
+    fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
+/// `act(a · w + bias)` into a new row-major `[m, n]` buffer; `a` is row-major `[m, k]`.
+///
+/// # Panics
+/// When `a` is not `[m, k]` or the CPU lacks AVX-512F (check [`crate::cpu::avx512`]).
+pub fn linear(a: &[f32], m: usize, w: &PackedWeight, activation: Activation) -> Vec<f32> {
+    assert!(crate::cpu::avx512(), "the GEMM kernel needs AVX-512F");
+    let (k, n) = (w.k, w.n);
+    assert_eq!(a.len(), m * k, "input is not [m, k]");
+    let mut out = vec![0.0f32; m * n];
+    let row_tasks = m.div_ceil(TASK_ROWS);
+    let col_tasks = n.div_ceil(TASK_COLS);
+    let ptr = OutPtr(out.as_mut_ptr());
+    // Column-major task order: each thread's half of the range shares B panels.
+    (0..row_tasks * col_tasks).into_par_iter().for_each(|task| {
+        let (ct, rt) = (task / row_tasks, task % row_tasks);
+        let rows = rt * TASK_ROWS..(rt * TASK_ROWS + TASK_ROWS).min(m);
+        let cols = ct * TASK_COLS..(ct * TASK_COLS + TASK_COLS).min(n);
+        for c0 in cols.step_by(NR) {
+            let width = NR.min(n - c0);
+            let panel = &w.panels[(c0 / NR) * k * NR..(c0 / NR + 1) * k * NR];
+            let bias = &w.bias[c0..c0 + NR];
+            for r0 in rows.clone().step_by(MR) {
+                let height = MR.min(rows.end - r0);
+                let tile = Tile {
+                    a: &a[r0 * k..(r0 + height) * k],
+                    k,
+                    panel,
+                    bias,
+                    height,
+                    width,
+                };
+                // SAFETY: AVX-512F checked above; the tile [r0.., c0..] lies inside `out`
+                // (height and width are clipped to m and n) and no other task writes it.
+                unsafe { tile.run(ptr.at(r0 * n + c0), n, activation) };
+            }
+        }
+    });
+    out
+}
+
+/// One micro-tile's operands.
+struct Tile<'a> {
+    a: &'a [f32],
+    k: usize,
+    panel: &'a [f32],
+    bias: &'a [f32],
+    height: usize,
+    width: usize,
+}
+
+impl Tile<'_> {
+    /// Dispatches on the tile height so that every accumulator is a register.
+    ///
+    /// # Safety
+    /// AVX-512F must be available and `c` must address `height` rows of `width` writable
+    /// floats with row stride `ldc`.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn run(&self, c: *mut f32, ldc: usize, act: Activation) {
+        macro_rules! by_height {
+            ($($h:literal)*) => {
+                match self.height {
+                    // SAFETY: forwarded from this function's contract.
+                    $($h => unsafe { self.kernel::<$h>(c, ldc, act) },)*
+                    _ => unreachable!("tile height is 1..=MR"),
+                }
+            };
+        }
+        by_height!(1 2 3 4 5 6 7 8 9 10 11 12)
+    }
+
+    /// The `R x 32` micro-kernel and its epilogue.
+    ///
+    /// # Safety
+    /// As [`Tile::run`], with `R == self.height`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn kernel<const R: usize>(&self, c: *mut f32, ldc: usize, act: Activation) {
+        let (k, a, b) = (self.k, self.a.as_ptr(), self.panel.as_ptr());
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for p in 0..k {
+            // SAFETY: the panel holds k rows of NR floats; A holds R rows of k floats.
+            unsafe {
+                let b0 = _mm512_loadu_ps(b.add(p * NR));
+                let b1 = _mm512_loadu_ps(b.add(p * NR + 16));
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let ai = _mm512_set1_ps(*a.add(i * k + p));
+                    row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
+                }
+            }
+        }
+        // SAFETY: the padded bias has NR floats from this panel's first column.
+        let bias = unsafe {
+            [
+                _mm512_loadu_ps(self.bias.as_ptr()),
+                _mm512_loadu_ps(self.bias.as_ptr().add(16)),
+            ]
+        };
+        let masks = column_masks(self.width);
+        for (i, row) in acc.iter().enumerate() {
+            for half in 0..2 {
+                let v = epilogue(_mm512_add_ps(row[half], bias[half]), act);
+                // SAFETY: the mask limits the store to the tile's `width` valid columns.
+                unsafe { _mm512_mask_storeu_ps(c.add(i * ldc + half * 16), masks[half], v) };
+            }
+        }
+    }
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn epilogue(v: __m512, act: Activation) -> __m512 {
+    match act {
+        Activation::Identity => v,
+        Activation::Gelu => simd_math::gelu(v),
+    }
+}
+
+/// Store masks for the two halves of a tile `width` columns wide.
+fn column_masks(width: usize) -> [__mmask16; 2] {
+    let lanes = |w: usize| {
+        if w >= 16 {
+            0xFFFF
+        } else {
+            ((1u32 << w) - 1) as u16
+        }
+    };
+    [lanes(width), lanes(width.saturating_sub(16))]
+}

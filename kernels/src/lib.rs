@@ -1,0 +1,27 @@
+//! # lat-kernels
+//!
+//! CPU kernels for lat's encoder, used when the model runs on burn's flex device on a CPU
+//! with AVX-512F: a GEMM with bias and GELU fused into its epilogue, a fused attention
+//! that also yields each token's significance (the attention it receives), and a residual
+//! LayerNorm. Everywhere else (wgpu, autodiff, other CPUs, `LAT_KERNELS=off`) the model
+//! keeps burn's own ops; [`flex`] decides which runs.
+
+#[cfg(target_arch = "x86_64")]
+pub mod attention;
+#[cfg(target_arch = "x86_64")]
+pub mod cpu;
+#[cfg(all(target_arch = "x86_64", feature = "flex"))]
+pub mod flex;
+#[cfg(target_arch = "x86_64")]
+pub mod gemm;
+#[cfg(target_arch = "x86_64")]
+pub mod layer_norm;
+#[cfg(target_arch = "x86_64")]
+mod simd_math;
+
+#[cfg(target_arch = "x86_64")]
+pub use attention::{AttentionInput, AttentionResult, Rows, attention};
+#[cfg(target_arch = "x86_64")]
+pub use gemm::{Activation, PackedWeight, linear};
+#[cfg(target_arch = "x86_64")]
+pub use layer_norm::{LayerNormParams, add_layer_norm};
