@@ -10,7 +10,11 @@ use core::arch::x86_64::{
 };
 use rayon::prelude::*;
 
+use crate::gemm::{Activation, MR, NR, Tile};
 use crate::simd_math;
+
+/// Score bias of padding keys.
+const MASKED: f32 = -1.0e9;
 
 /// A matrix of rows inside a wider row-major buffer: row `r` of the view starts at
 /// `data[r * stride + offset]` (for instance the key columns of a fused QKV output).
@@ -54,7 +58,7 @@ pub struct AttentionInput<'a> {
     pub n: usize,
     /// Attention heads.
     pub heads: usize,
-    /// Width of one head (a multiple of 16).
+    /// Width of one head (a multiple of 32).
     pub head_dim: usize,
 }
 
@@ -70,16 +74,17 @@ pub struct AttentionResult {
 /// `softmax(q kᵀ / √d + bias) v` for every head, plus the significance when asked.
 ///
 /// # Panics
-/// When the CPU lacks AVX-512F, the head width is not a multiple of 16 or a slice is
+/// When the CPU lacks AVX-512F, the head width is not a multiple of 32 or a slice is
 /// shorter than its shape says.
 pub fn attention(input: &AttentionInput<'_>) -> AttentionResult {
     assert!(crate::cpu::avx512(), "the attention kernel needs AVX-512F");
     assert_eq!(
-        input.head_dim % 16,
+        input.head_dim % NR,
         0,
-        "head width must be a multiple of 16"
+        "head width must be a multiple of 32"
     );
-    let (b, h, n) = (input.batch_size, input.heads, input.n);
+    let (b, h, n, queries) = (input.batch_size, input.heads, input.n, input.queries);
+    let width = h * input.head_dim;
     assert_eq!(
         input.key_bias.len(),
         b * n,
@@ -88,29 +93,37 @@ pub fn attention(input: &AttentionInput<'_>) -> AttentionResult {
     if let Some(voters) = input.voters {
         assert_eq!(
             voters.len(),
-            b * input.queries,
+            b * queries,
             "voters are not [batch_size, queries]"
         );
     }
-    let width = h * input.head_dim;
-    let heads: Vec<HeadOutput> = (0..b * h)
-        .into_par_iter()
-        // SAFETY: AVX-512F checked above.
-        .map(|task| unsafe { head(input, task / h, task % h) })
-        .collect();
-    let mut context = vec![0.0; b * input.queries * width];
-    for (task, out) in heads.iter().enumerate() {
-        let (seq, hd) = (task / h, task % h);
-        for (i, ctx) in out.context.chunks_exact(input.head_dim).enumerate() {
-            let row = (seq * input.queries + i) * width + hd * input.head_dim;
-            context[row..row + input.head_dim].copy_from_slice(ctx);
-        }
+    for (view, rows) in [
+        (&input.q, b * queries),
+        (&input.k, b * n),
+        (&input.v, b * n),
+    ] {
+        let needed = if rows == 0 {
+            0
+        } else {
+            (rows - 1) * view.stride + view.offset + width
+        };
+        assert!(view.data.len() >= needed, "a view is shorter than its rows");
     }
+    let mut context = Vec::with_capacity(b * queries * width);
+    let out = OutPtr(context.spare_capacity_mut().as_mut_ptr().cast());
+    let received: Vec<Vec<f32>> = (0..b * h)
+        .into_par_iter()
+        // SAFETY: AVX-512F and the operands' extents were checked above; each task writes
+        // its own head's columns of its own sequence's rows.
+        .map(|task| unsafe { head(input, task / h, task % h, out) })
+        .collect();
+    // SAFETY: the tasks wrote every column of every row (heads x head_dim = width).
+    unsafe { context.set_len(b * queries * width) };
     let significance = input.voters.map(|_| {
         let mut sig = vec![0.0; b * n];
-        for (task, out) in heads.iter().enumerate() {
+        for (task, part) in received.iter().enumerate() {
             let row = &mut sig[(task / h) * n..(task / h + 1) * n];
-            for (s, p) in row.iter_mut().zip(&out.received) {
+            for (s, p) in row.iter_mut().zip(part) {
                 *s += p;
             }
         }
@@ -122,136 +135,100 @@ pub fn attention(input: &AttentionInput<'_>) -> AttentionResult {
     }
 }
 
-/// One head of one sequence: its context rows and the probability each key received.
-struct HeadOutput {
-    context: Vec<f32>,
-    received: Vec<f32>,
+/// Raw context pointer shared by tasks that write disjoint columns.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+// SAFETY: tasks write disjoint parts of the buffer and nothing reads it meanwhile.
+unsafe impl Send for OutPtr {}
+// SAFETY: as above.
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The element `offset` floats in; a method so that closures capture the wrapper.
+    fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
 }
 
+/// One head of one sequence: writes its context columns and returns the probability each
+/// key received from the voting rows (empty without voters).
+///
+/// Both products run on the GEMM micro-tile: scores = q · (scaled keys)ᵀ + bias with the
+/// transposed keys as B, then context = probabilities · values with the value rows read in
+/// place as B.
+///
 /// # Safety
-/// AVX-512F must be available.
+/// AVX-512F must be available, the views must hold their rows (checked by [`attention`])
+/// and `out` must address the `[batch_size * queries, width]` context.
 #[target_feature(enable = "avx512f")]
-unsafe fn head(input: &AttentionInput<'_>, seq: usize, hd: usize) -> HeadOutput {
-    let (n, dh) = (input.n, input.head_dim);
-    // Keys padded to whole registers; padded keys score -1e9 and so weigh exactly 0.
-    let n_pad = n.next_multiple_of(16);
+unsafe fn head(input: &AttentionInput<'_>, seq: usize, hd: usize, out: OutPtr) -> Vec<f32> {
+    let (n, dh, queries) = (input.n, input.head_dim, input.queries);
+    let width = input.heads * dh;
     let col = hd * dh;
+    // Keys padded to whole tiles; padded keys score -1e9 and so weigh exactly 0.
+    let n_pad = n.next_multiple_of(NR);
     let scale = 1.0 / (dh as f32).sqrt();
-    // Keys transposed, [dh][n_pad]: a block of 16 scores is then dh FMAs on one register.
     let mut kt = vec![0.0f32; dh * n_pad];
     for j in 0..n {
         let key = &input.k.row(seq * n + j, col + dh)[col..];
         for (d, x) in key.iter().enumerate() {
-            kt[d * n_pad + j] = *x;
+            kt[d * n_pad + j] = x * scale;
         }
     }
-    let mut bias = vec![-1.0e9f32; n_pad];
+    let mut bias = vec![MASKED; n_pad];
     bias[..n].copy_from_slice(&input.key_bias[seq * n..(seq + 1) * n]);
-    let values: Vec<&[f32]> = (0..n)
-        .map(|j| &input.v.row(seq * n + j, col + dh)[col..])
-        .collect();
-    let mut context = vec![0.0f32; input.queries * dh];
-    let mut received = vec![0.0f32; if input.voters.is_some() { n } else { 0 }];
-    let mut scores = vec![0.0f32; n_pad];
-    let mut q = vec![0.0f32; dh];
-    for i in 0..input.queries {
-        let row = &input.q.row(seq * input.queries + i, col + dh)[col..];
-        for (qs, x) in q.iter_mut().zip(row) {
-            *qs = x * scale;
-        }
-        scores_block(&q, &kt, &bias, &mut scores);
-        softmax_in_place(&mut scores);
-        weighted_sum(&scores[..n], &values, &mut context[i * dh..(i + 1) * dh]);
-        if let Some(voters) = input.voters {
-            let weight = voters[seq * input.queries + i];
-            if weight != 0.0 {
-                axpy(weight, &scores[..n], &mut received);
-            }
-        }
-    }
-    HeadOutput { context, received }
-}
-
-/// `scores = bias + q · kt` for one query, 64 keys per pass with four register chains.
-#[target_feature(enable = "avx512f")]
-fn scores_block(q: &[f32], kt: &[f32], bias: &[f32], scores: &mut [f32]) {
-    let n_pad = scores.len();
-    let mut j = 0;
-    while j < n_pad {
-        let blocks = ((n_pad - j) / 16).min(4);
-        // SAFETY: every access stays below j + 16 * blocks <= n_pad within each kt row,
-        // the bias and the scores.
-        unsafe {
-            let mut acc = [_mm512_setzero_ps(); 4];
-            for (c, a) in acc.iter_mut().enumerate().take(blocks) {
-                *a = _mm512_loadu_ps(bias.as_ptr().add(j + 16 * c));
-            }
-            for (d, qd) in q.iter().enumerate() {
-                let qv = _mm512_set1_ps(*qd);
-                let base = kt.as_ptr().add(d * n_pad + j);
-                for (c, a) in acc.iter_mut().enumerate().take(blocks) {
-                    *a = _mm512_fmadd_ps(qv, _mm512_loadu_ps(base.add(16 * c)), *a);
-                }
-            }
-            for (c, a) in acc.iter().enumerate().take(blocks) {
-                _mm512_storeu_ps(scores.as_mut_ptr().add(j + 16 * c), *a);
-            }
-        }
-        j += 16 * blocks;
-    }
-}
-
-/// `out = Σ_j p_j · values_j` with the row kept in registers (head width 16, 32 or 48...).
-#[target_feature(enable = "avx512f")]
-fn weighted_sum(p: &[f32], values: &[&[f32]], out: &mut [f32]) {
-    for c0 in (0..out.len()).step_by(64) {
-        let lanes = ((out.len() - c0) / 16).min(4);
-        // Two accumulator sets over alternate keys halve the FMA dependency chain.
-        let mut even = [_mm512_setzero_ps(); 4];
-        let mut odd = [_mm512_setzero_ps(); 4];
-        let mut pairs = p.chunks_exact(2).zip(values.chunks_exact(2));
-        for (pp, vv) in &mut pairs {
-            let (p0, p1) = (_mm512_set1_ps(pp[0]), _mm512_set1_ps(pp[1]));
-            for c in 0..lanes {
-                // SAFETY: each value row has out.len() >= c0 + 16 * lanes floats.
-                unsafe {
-                    even[c] = _mm512_fmadd_ps(
-                        p0,
-                        _mm512_loadu_ps(vv[0].as_ptr().add(c0 + 16 * c)),
-                        even[c],
-                    );
-                    odd[c] = _mm512_fmadd_ps(
-                        p1,
-                        _mm512_loadu_ps(vv[1].as_ptr().add(c0 + 16 * c)),
-                        odd[c],
-                    );
-                }
-            }
-        }
-        if let (Some(pl), Some(vl)) = (
-            p.chunks_exact(2).remainder().first(),
-            values.chunks_exact(2).remainder().first(),
-        ) {
-            let pv = _mm512_set1_ps(*pl);
-            for c in 0..lanes {
-                // SAFETY: as above.
-                even[c] = _mm512_fmadd_ps(
-                    pv,
-                    unsafe { _mm512_loadu_ps(vl.as_ptr().add(c0 + 16 * c)) },
-                    even[c],
-                );
-            }
-        }
-        for c in 0..lanes {
-            // SAFETY: out has c0 + 16 * lanes floats.
-            unsafe {
-                _mm512_storeu_ps(
-                    out.as_mut_ptr().add(c0 + 16 * c),
-                    _mm512_add_ps(even[c], odd[c]),
-                )
+    let mut probs = vec![0.0f32; queries * n_pad];
+    let q0 = (seq * queries) * input.q.stride + input.q.offset + col;
+    let v0 = (seq * n) * input.v.stride + input.v.offset + col;
+    for i0 in (0..queries).step_by(MR) {
+        for j0 in (0..n_pad).step_by(NR) {
+            let tile = Tile {
+                a: input.q.data[q0 + i0 * input.q.stride..].as_ptr(),
+                lda: input.q.stride,
+                b: kt[j0..].as_ptr(),
+                ldb: n_pad,
+                k: dh,
+                bias: Some(bias[j0..].as_ptr()),
+                c: probs[i0 * n_pad + j0..].as_mut_ptr(),
+                ldc: n_pad,
+                height: MR.min(queries - i0),
+                width: NR,
             };
+            // SAFETY: query rows hold dh floats from their column; kt rows and the bias
+            // hold n_pad >= j0 + 32 floats; the score rows are n_pad wide.
+            unsafe { tile.run(Activation::Identity) };
         }
     }
+    let mut received = vec![0.0f32; if input.voters.is_some() { n } else { 0 }];
+    for (i, row) in probs.chunks_exact_mut(n_pad).enumerate() {
+        softmax_in_place(row);
+        if let Some(voters) = input.voters {
+            let weight = voters[seq * queries + i];
+            if weight != 0.0 {
+                axpy(weight, &row[..n], &mut received);
+            }
+        }
+    }
+    for i0 in (0..queries).step_by(MR) {
+        for c0 in (0..dh).step_by(NR) {
+            let tile = Tile {
+                a: probs[i0 * n_pad..].as_ptr(),
+                lda: n_pad,
+                b: input.v.data[v0 + c0..].as_ptr(),
+                ldb: input.v.stride,
+                k: n,
+                bias: None,
+                c: out.at((seq * queries + i0) * width + col + c0),
+                ldc: width,
+                height: MR.min(queries - i0),
+                width: NR,
+            };
+            // SAFETY: probability rows hold n floats; value rows hold 32 floats from
+            // col + c0 (head width is a multiple of 32); the context tile is this task's.
+            unsafe { tile.run(Activation::Identity) };
+        }
+    }
+    received
 }
 
 /// `y += a · x`, 16 lanes at a time with a masked tail.

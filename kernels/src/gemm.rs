@@ -2,7 +2,7 @@
 //! `B [k, n]` (burn's `Linear` layout), on AVX-512.
 //!
 //! B is packed into 32-column panels (`[k][32]`, zero-padded) so that the micro-kernel
-//! streams it contiguously; a 12 x 32 tile of C lives in 24 registers for the whole k loop
+//! streams it contiguously; a 12 x 32 tile of C lives in 24 registers (14 rows spill) for the whole k loop
 //! and A is broadcast straight from its rows. Work is split over rayon in tiles of 48 rows
 //! by 128 columns, so both cores stay busy from one-row inputs to long batches. The
 //! epilogue adds the bias and applies GELU while the tile is still in registers.
@@ -16,11 +16,13 @@ use rayon::prelude::*;
 use crate::simd_math;
 
 /// Rows of C per micro-tile.
-const MR: usize = 12;
+pub(crate) const MR: usize = 12;
 /// Columns of C per micro-tile (two 16-lane registers) and per packed panel.
 pub(crate) const NR: usize = 32;
-/// Rows and columns of C per parallel task.
+/// Rows of C per parallel task.
 const TASK_ROWS: usize = 4 * MR;
+/// Columns of C per parallel task once there are enough row tasks to share out; a short
+/// input gets one panel per task instead, so that both cores get work.
 const TASK_COLS: usize = 4 * NR;
 
 /// What follows the product in the epilogue.
@@ -103,64 +105,90 @@ impl OutPtr {
 /// # Panics
 /// When `a` is not `[m, k]` or the CPU lacks AVX-512F (check [`crate::cpu::avx512`]).
 pub fn linear(a: &[f32], m: usize, w: &PackedWeight, activation: Activation) -> Vec<f32> {
+    let mut out = Vec::with_capacity(m * w.n);
+    linear_into(a, m, w, activation, out.spare_capacity_mut());
+    // SAFETY: `linear_into` wrote all m * n elements (its tiles cover every row and column).
+    unsafe { out.set_len(m * w.n) };
+    out
+}
+
+/// [`linear`] into `out` (`[m, n]`, contents ignored), which is fully overwritten.
+fn linear_into(
+    a: &[f32],
+    m: usize,
+    w: &PackedWeight,
+    activation: Activation,
+    out: &mut [core::mem::MaybeUninit<f32>],
+) {
     assert!(crate::cpu::avx512(), "the GEMM kernel needs AVX-512F");
     let (k, n) = (w.k, w.n);
     assert_eq!(a.len(), m * k, "input is not [m, k]");
-    let mut out = vec![0.0f32; m * n];
+    assert!(out.len() >= m * n, "output is not [m, n]");
     let row_tasks = m.div_ceil(TASK_ROWS);
-    let col_tasks = n.div_ceil(TASK_COLS);
-    let ptr = OutPtr(out.as_mut_ptr());
+    let task_cols = if row_tasks >= 4 { TASK_COLS } else { NR };
+    let col_tasks = n.div_ceil(task_cols);
+    let ptr = OutPtr(out.as_mut_ptr().cast());
     // Column-major task order: each thread's half of the range shares B panels.
     (0..row_tasks * col_tasks).into_par_iter().for_each(|task| {
         let (ct, rt) = (task / row_tasks, task % row_tasks);
         let rows = rt * TASK_ROWS..(rt * TASK_ROWS + TASK_ROWS).min(m);
-        let cols = ct * TASK_COLS..(ct * TASK_COLS + TASK_COLS).min(n);
+        let cols = ct * task_cols..(ct * task_cols + task_cols).min(n);
         for c0 in cols.step_by(NR) {
-            let width = NR.min(n - c0);
-            let panel = &w.panels[(c0 / NR) * k * NR..(c0 / NR + 1) * k * NR];
-            let bias = &w.bias[c0..c0 + NR];
             for r0 in rows.clone().step_by(MR) {
-                let height = MR.min(rows.end - r0);
                 let tile = Tile {
-                    a: &a[r0 * k..(r0 + height) * k],
+                    a: a[r0 * k..].as_ptr(),
+                    lda: k,
+                    b: w.panels[(c0 / NR) * k * NR..].as_ptr(),
+                    ldb: NR,
                     k,
-                    panel,
-                    bias,
-                    height,
-                    width,
+                    bias: Some(w.bias[c0..].as_ptr()),
+                    c: ptr.at(r0 * n + c0),
+                    ldc: n,
+                    height: MR.min(rows.end - r0),
+                    width: NR.min(n - c0),
                 };
-                // SAFETY: AVX-512F checked above; the tile [r0.., c0..] lies inside `out`
-                // (height and width are clipped to m and n) and no other task writes it.
-                unsafe { tile.run(ptr.at(r0 * n + c0), n, activation) };
+                // SAFETY: AVX-512F checked above; A has `height` rows of k floats from r0,
+                // the panel k rows of NR, the padded bias NR floats from c0, and the tile
+                // [r0.., c0..] lies inside `out` and belongs to this task alone.
+                unsafe { tile.run(activation) };
             }
         }
     });
-    out
 }
 
-/// One micro-tile's operands.
-struct Tile<'a> {
-    a: &'a [f32],
-    k: usize,
-    panel: &'a [f32],
-    bias: &'a [f32],
-    height: usize,
-    width: usize,
+/// One micro-tile: `C[height, width] = act(A[height, k] · B[k, width] + bias)`, every
+/// matrix addressed by its first element and row stride.
+pub(crate) struct Tile {
+    /// A, `height` rows of `k` floats, row stride `lda`.
+    pub a: *const f32,
+    pub lda: usize,
+    /// B, `k` rows of at least 32 readable floats (only `width` matter), stride `ldb`.
+    pub b: *const f32,
+    pub ldb: usize,
+    pub k: usize,
+    /// 32 readable floats added to every row, if any.
+    pub bias: Option<*const f32>,
+    /// C, `height` rows of `width` writable floats, stride `ldc`.
+    pub c: *mut f32,
+    pub ldc: usize,
+    /// 1..=MR rows.
+    pub height: usize,
+    /// 1..=32 columns.
+    pub width: usize,
 }
 
-impl Tile<'_> {
+impl Tile {
     /// Dispatches on the tile height so that every accumulator is a register.
     ///
     /// # Safety
-    /// AVX-512F must be available and `c` must address `height` rows of `width` writable
-    /// floats with row stride `ldc`.
+    /// AVX-512F must be available and every pointer must address what its field says.
     #[target_feature(enable = "avx512f")]
-    unsafe fn run(&self, c: *mut f32, ldc: usize, act: Activation) {
+    pub(crate) unsafe fn run(&self, act: Activation) {
         macro_rules! by_height {
             ($($h:literal)*) => {
                 match self.height {
                     // SAFETY: forwarded from this function's contract.
-                    $($h => unsafe { self.kernel::<$h>(c, ldc, act) },)*
+                    $($h => unsafe { self.kernel::<$h>(act) },)*
                     _ => unreachable!("tile height is 1..=MR"),
                 }
             };
@@ -174,34 +202,35 @@ impl Tile<'_> {
     /// As [`Tile::run`], with `R == self.height`.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn kernel<const R: usize>(&self, c: *mut f32, ldc: usize, act: Activation) {
-        let (k, a, b) = (self.k, self.a.as_ptr(), self.panel.as_ptr());
+    unsafe fn kernel<const R: usize>(&self, act: Activation) {
+        let (k, a, b, lda, ldb) = (self.k, self.a, self.b, self.lda, self.ldb);
         let mut acc = [[_mm512_setzero_ps(); 2]; R];
         for p in 0..k {
-            // SAFETY: the panel holds k rows of NR floats; A holds R rows of k floats.
+            // SAFETY: B has k rows of 32 readable floats; A has R rows of k floats.
             unsafe {
-                let b0 = _mm512_loadu_ps(b.add(p * NR));
-                let b1 = _mm512_loadu_ps(b.add(p * NR + 16));
+                let b0 = _mm512_loadu_ps(b.add(p * ldb));
+                let b1 = _mm512_loadu_ps(b.add(p * ldb + 16));
                 for (i, row) in acc.iter_mut().enumerate() {
-                    let ai = _mm512_set1_ps(*a.add(i * k + p));
+                    let ai = _mm512_set1_ps(*a.add(i * lda + p));
                     row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
                     row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
                 }
             }
         }
-        // SAFETY: the padded bias has NR floats from this panel's first column.
-        let bias = unsafe {
-            [
-                _mm512_loadu_ps(self.bias.as_ptr()),
-                _mm512_loadu_ps(self.bias.as_ptr().add(16)),
-            ]
+        // SAFETY: the bias, when given, has 32 readable floats.
+        let [bias_lo, bias_hi] = match self.bias {
+            Some(bias) => unsafe { [_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))] },
+            None => [_mm512_setzero_ps(); 2],
         };
-        let masks = column_masks(self.width);
-        for (i, row) in acc.iter().enumerate() {
-            for half in 0..2 {
-                let v = epilogue(_mm512_add_ps(row[half], bias[half]), act);
-                // SAFETY: the mask limits the store to the tile's `width` valid columns.
-                unsafe { _mm512_mask_storeu_ps(c.add(i * ldc + half * 16), masks[half], v) };
+        let [mask_lo, mask_hi] = column_masks(self.width);
+        // No indexing by a loop variable below: the accumulators must stay registers.
+        for (i, &[lo, hi]) in acc.iter().enumerate() {
+            let lo = epilogue(_mm512_add_ps(lo, bias_lo), act);
+            let hi = epilogue(_mm512_add_ps(hi, bias_hi), act);
+            // SAFETY: the masks limit the stores to the tile's `width` valid columns.
+            unsafe {
+                _mm512_mask_storeu_ps(self.c.add(i * self.ldc), mask_lo, lo);
+                _mm512_mask_storeu_ps(self.c.add(i * self.ldc + 16), mask_hi, hi);
             }
         }
     }

@@ -178,7 +178,7 @@ pub fn feed_forward(x: &Tensor<3>, weights: &FeedForwardWeights<'_>) -> Option<T
 /// Head width when the kernels support this shape and CPU.
 fn usable(hidden: usize, heads: usize) -> Option<usize> {
     let head_dim = hidden / heads.max(1);
-    (crate::cpu::enabled() && hidden % 16 == 0 && head_dim % 16 == 0 && head_dim * heads == hidden)
+    (crate::cpu::enabled() && hidden % 16 == 0 && head_dim % 32 == 0 && head_dim * heads == hidden)
         .then_some(head_dim)
 }
 
