@@ -77,6 +77,17 @@ pub struct AttentionResult {
 /// When the CPU lacks AVX-512F, the head width is not a multiple of 32 or a slice is
 /// shorter than its shape says.
 pub fn attention(input: &AttentionInput<'_>) -> AttentionResult {
+    let mut context = Vec::new();
+    let significance = attention_to(input, &mut context);
+    AttentionResult {
+        context,
+        significance,
+    }
+}
+
+/// [`attention`] with the context written into `context` (contents replaced, allocation
+/// reused); returns the significance when voters were given.
+pub fn attention_to(input: &AttentionInput<'_>, context: &mut Vec<f32>) -> Option<Vec<f32>> {
     assert!(crate::cpu::avx512(), "the attention kernel needs AVX-512F");
     assert_eq!(
         input.head_dim % NR,
@@ -109,7 +120,8 @@ pub fn attention(input: &AttentionInput<'_>) -> AttentionResult {
         };
         assert!(view.data.len() >= needed, "a view is shorter than its rows");
     }
-    let mut context = Vec::with_capacity(b * queries * width);
+    context.clear();
+    context.reserve(b * queries * width);
     let out = OutPtr(context.spare_capacity_mut().as_mut_ptr().cast());
     let received: Vec<Vec<f32>> = (0..b * h)
         .into_par_iter()
@@ -119,7 +131,7 @@ pub fn attention(input: &AttentionInput<'_>) -> AttentionResult {
         .collect();
     // SAFETY: the tasks wrote every column of every row (heads x head_dim = width).
     unsafe { context.set_len(b * queries * width) };
-    let significance = input.voters.map(|_| {
+    input.voters.map(|_| {
         let mut sig = vec![0.0; b * n];
         for (task, part) in received.iter().enumerate() {
             let row = &mut sig[(task / h) * n..(task / h + 1) * n];
@@ -128,11 +140,7 @@ pub fn attention(input: &AttentionInput<'_>) -> AttentionResult {
             }
         }
         sig
-    });
-    AttentionResult {
-        context,
-        significance,
-    }
+    })
 }
 
 /// Raw context pointer shared by tasks that write disjoint columns.

@@ -21,6 +21,8 @@ pub(crate) const MR: usize = 12;
 pub(crate) const NR: usize = 32;
 /// Rows of C per parallel task.
 const TASK_ROWS: usize = 4 * MR;
+/// Inputs up to this many rows are not split by rows at all.
+const SHORT_ROWS: usize = 256;
 /// Columns of C per parallel task once there are enough row tasks to share out; a short
 /// input gets one panel per task instead, so that both cores get work.
 const TASK_COLS: usize = 4 * NR;
@@ -105,11 +107,25 @@ impl OutPtr {
 /// # Panics
 /// When `a` is not `[m, k]` or the CPU lacks AVX-512F (check [`crate::cpu::avx512`]).
 pub fn linear(a: &[f32], m: usize, w: &PackedWeight, activation: Activation) -> Vec<f32> {
-    let mut out = Vec::with_capacity(m * w.n);
+    let mut out = Vec::new();
+    linear_to(a, m, w, activation, &mut out);
+    out
+}
+
+/// [`linear`] into `out`, whose contents are replaced and whose allocation is reused (a
+/// fresh large buffer per call costs page faults that show in profiles).
+pub fn linear_to(
+    a: &[f32],
+    m: usize,
+    w: &PackedWeight,
+    activation: Activation,
+    out: &mut Vec<f32>,
+) {
+    out.clear();
+    out.reserve(m * w.n);
     linear_into(a, m, w, activation, out.spare_capacity_mut());
     // SAFETY: `linear_into` wrote all m * n elements (its tiles cover every row and column).
     unsafe { out.set_len(m * w.n) };
-    out
 }
 
 /// [`linear`] into `out` (`[m, n]`, contents ignored), which is fully overwritten.
@@ -124,14 +140,16 @@ fn linear_into(
     let (k, n) = (w.k, w.n);
     assert_eq!(a.len(), m * k, "input is not [m, k]");
     assert!(out.len() >= m * n, "output is not [m, n]");
-    let row_tasks = m.div_ceil(TASK_ROWS);
+    // A short input is one row block, so that every B panel is read once.
+    let task_rows = if m <= SHORT_ROWS { m.max(1) } else { TASK_ROWS };
+    let row_tasks = m.div_ceil(task_rows);
     let task_cols = if row_tasks >= 4 { TASK_COLS } else { NR };
     let col_tasks = n.div_ceil(task_cols);
     let ptr = OutPtr(out.as_mut_ptr().cast());
     // Column-major task order: each thread's half of the range shares B panels.
     (0..row_tasks * col_tasks).into_par_iter().for_each(|task| {
         let (ct, rt) = (task / row_tasks, task % row_tasks);
-        let rows = rt * TASK_ROWS..(rt * TASK_ROWS + TASK_ROWS).min(m);
+        let rows = rt * task_rows..(rt * task_rows + task_rows).min(m);
         let cols = ct * task_cols..(ct * task_cols + task_cols).min(n);
         for c0 in cols.step_by(NR) {
             for r0 in rows.clone().step_by(MR) {

@@ -20,8 +20,8 @@ pub mod layer_norm;
 mod simd_math;
 
 #[cfg(target_arch = "x86_64")]
-pub use attention::{AttentionInput, AttentionResult, Rows, attention};
+pub use attention::{AttentionInput, AttentionResult, Rows, attention, attention_to};
 #[cfg(target_arch = "x86_64")]
-pub use gemm::{Activation, PackedWeight, linear};
+pub use gemm::{Activation, PackedWeight, linear, linear_to};
 #[cfg(target_arch = "x86_64")]
 pub use layer_norm::{LayerNormParams, add_layer_norm};

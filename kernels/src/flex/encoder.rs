@@ -7,9 +7,17 @@ use burn::tensor::Tensor;
 
 use super::tensors::{flex_f32, from_vec, values};
 use super::weights::packed;
-use crate::attention::{AttentionInput, Rows, attention};
-use crate::gemm::{Activation, linear};
+use std::cell::RefCell;
+
+use crate::attention::{AttentionInput, Rows, attention_to};
+use crate::gemm::{Activation, linear, linear_to};
 use crate::layer_norm::{LayerNormParams, add_layer_norm};
+
+thread_local! {
+    /// Intermediate buffers (QKV, attention context, FFN inner activations), reused from
+    /// call to call on the thread that runs the model.
+    static SCRATCH: RefCell<[Vec<f32>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+}
 
 /// Score bias of a padded key, as the composite's.
 const MASKED_SCORE: f32 = -1.0e9;
@@ -70,35 +78,34 @@ pub fn self_attention(
     let qkv_weight = packed(&[weights.query, weights.key, weights.value])?;
     let out_weight = packed(&[weights.output])?;
     let norm = norm_params(weights.norm)?;
-    let qkv = linear(rows, batch_size * n, &qkv_weight, Activation::Identity);
-    let view = |offset| Rows {
-        data: &qkv,
-        stride: 3 * hidden,
-        offset,
-    };
     let (key_bias, voters) = masks(counts, n);
-    let result = attention(&AttentionInput {
-        q: view(0),
-        k: view(hidden),
-        v: view(2 * hidden),
-        key_bias: &key_bias,
-        voters: with_significance.then_some(voters.as_slice()),
-        batch_size,
-        queries: n,
-        n,
-        heads: weights.heads,
-        head_dim,
+    let (mut out, significance) = SCRATCH.with_borrow_mut(|[qkv, context]| {
+        linear_to(rows, batch_size * n, &qkv_weight, Activation::Identity, qkv);
+        let view = |offset| Rows {
+            data: qkv,
+            stride: 3 * hidden,
+            offset,
+        };
+        let operands = AttentionInput {
+            q: view(0),
+            k: view(hidden),
+            v: view(2 * hidden),
+            key_bias: &key_bias,
+            voters: with_significance.then_some(voters.as_slice()),
+            batch_size,
+            queries: n,
+            n,
+            heads: weights.heads,
+            head_dim,
+        };
+        let significance = attention_to(&operands, context);
+        let out = linear(context, batch_size * n, &out_weight, Activation::Identity);
+        (out, significance)
     });
-    let mut out = linear(
-        &result.context,
-        batch_size * n,
-        &out_weight,
-        Activation::Identity,
-    );
     add_layer_norm(&mut out, rows, &norm.params(weights.epsilon));
     Some(FusedAttention {
         hidden_states: from_vec(out, [batch_size, n, hidden]),
-        significance: result.significance.map(|s| from_vec(s, [batch_size, n])),
+        significance: significance.map(|s| from_vec(s, [batch_size, n])),
     })
 }
 
@@ -123,38 +130,36 @@ pub fn self_attention_first(
         .copied()
         .collect();
     let q = linear(&first, batch_size, &q_weight, Activation::Identity);
-    let kv = linear(rows, batch_size * n, &kv_weight, Activation::Identity);
     let (key_bias, _) = masks(counts, n);
-    let result = attention(&AttentionInput {
-        q: Rows {
-            data: &q,
-            stride: hidden,
-            offset: 0,
-        },
-        k: Rows {
-            data: &kv,
-            stride: 2 * hidden,
-            offset: 0,
-        },
-        v: Rows {
-            data: &kv,
-            stride: 2 * hidden,
-            offset: hidden,
-        },
-        key_bias: &key_bias,
-        voters: None,
-        batch_size,
-        queries: 1,
-        n,
-        heads: weights.heads,
-        head_dim,
+    let mut out = SCRATCH.with_borrow_mut(|[kv, context]| {
+        linear_to(rows, batch_size * n, &kv_weight, Activation::Identity, kv);
+        let operands = AttentionInput {
+            q: Rows {
+                data: &q,
+                stride: hidden,
+                offset: 0,
+            },
+            k: Rows {
+                data: kv,
+                stride: 2 * hidden,
+                offset: 0,
+            },
+            v: Rows {
+                data: kv,
+                stride: 2 * hidden,
+                offset: hidden,
+            },
+            key_bias: &key_bias,
+            voters: None,
+            batch_size,
+            queries: 1,
+            n,
+            heads: weights.heads,
+            head_dim,
+        };
+        attention_to(&operands, context);
+        linear(context, batch_size, &out_weight, Activation::Identity)
     });
-    let mut out = linear(
-        &result.context,
-        batch_size,
-        &out_weight,
-        Activation::Identity,
-    );
     add_layer_norm(&mut out, &first, &norm.params(weights.epsilon));
     Some(from_vec(out, [batch_size, hidden]))
 }
@@ -163,14 +168,18 @@ pub fn self_attention_first(
 /// `None` when the kernels cannot run here.
 pub fn feed_forward(x: &Tensor<3>, weights: &FeedForwardWeights<'_>) -> Option<Tensor<3>> {
     let [batch_size, n, hidden] = x.dims();
-    usable(hidden, 1)?;
+    if !(crate::cpu::enabled() && hidden % 16 == 0) {
+        return None;
+    }
     let input = flex_f32(x)?;
     let rows = values(&input);
     let up = packed(&[weights.intermediate])?;
     let down = packed(&[weights.output])?;
     let norm = norm_params(weights.norm)?;
-    let inner = linear(rows, batch_size * n, &up, Activation::Gelu);
-    let mut out = linear(&inner, batch_size * n, &down, Activation::Identity);
+    let mut out = SCRATCH.with_borrow_mut(|[inner, _]| {
+        linear_to(rows, batch_size * n, &up, Activation::Gelu, inner);
+        linear(inner, batch_size * n, &down, Activation::Identity)
+    });
     add_layer_norm(&mut out, rows, &norm.params(weights.epsilon));
     Some(from_vec(out, [batch_size, n, hidden]))
 }
