@@ -6,7 +6,10 @@ use std::sync::OnceLock;
 /// True when this CPU has AVX-512F (what every kernel here needs).
 pub fn avx512() -> bool {
     static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
+    #[cfg(target_arch = "x86_64")]
+    return *HAS.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"));
+    #[cfg(not(target_arch = "x86_64"))]
+    return *HAS.get_or_init(|| false);
 }
 
 /// True when the fused kernels are used: AVX-512F present and `LAT_KERNELS` is not `off`.

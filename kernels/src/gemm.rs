@@ -235,8 +235,8 @@ impl Tile {
                 }
             }
         }
-        // SAFETY: the bias, when given, has 32 readable floats.
         let [bias_lo, bias_hi] = match self.bias {
+            // SAFETY: the bias, when given, has 32 readable floats.
             Some(bias) => unsafe { [_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))] },
             None => [_mm512_setzero_ps(); 2],
         };

@@ -32,7 +32,7 @@ pub fn add_layer_norm(x: &mut [f32], residual: &[f32], params: &LayerNormParams<
     assert!(crate::cpu::avx512(), "the LayerNorm kernel needs AVX-512F");
     let d = params.gamma.len();
     assert!(
-        d % 16 == 0 && params.beta.len() == d,
+        d.is_multiple_of(16) && params.beta.len() == d,
         "LayerNorm width must be a multiple of 16"
     );
     assert_eq!(
@@ -59,7 +59,7 @@ unsafe fn normalise_row(row: &mut [f32], res: &[f32], params: &LayerNormParams<'
     let d = row.len();
     let (x, r) = (row.as_mut_ptr(), res.as_ptr());
     let (g, b) = (params.gamma.as_ptr(), params.beta.as_ptr());
-    // SAFETY (whole block): every offset c + 16 <= d.
+    // SAFETY: every offset c below satisfies c + 16 <= d, the length of every slice.
     unsafe {
         let mut sum = _mm512_setzero_ps();
         for c in (0..d).step_by(16) {

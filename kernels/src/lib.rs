@@ -4,13 +4,16 @@
 //! with AVX-512F: a GEMM with bias and GELU fused into its epilogue, a fused attention
 //! that also yields each token's significance (the attention it receives), and a residual
 //! LayerNorm. Everywhere else (wgpu, autodiff, other CPUs, `LAT_KERNELS=off`) the model
-//! keeps burn's own ops; [`flex`] decides which runs.
+//! keeps burn's own ops: every function of [`flex`] answers `None` and the caller runs
+//! its burn composite, which stays the definition the kernels are tested against.
 
 #[cfg(target_arch = "x86_64")]
 pub mod attention;
-#[cfg(target_arch = "x86_64")]
 pub mod cpu;
 #[cfg(all(target_arch = "x86_64", feature = "flex"))]
+pub mod flex;
+#[cfg(not(all(target_arch = "x86_64", feature = "flex")))]
+#[path = "flex_unavailable.rs"]
 pub mod flex;
 #[cfg(target_arch = "x86_64")]
 pub mod gemm;
@@ -18,6 +21,7 @@ pub mod gemm;
 pub mod layer_norm;
 #[cfg(target_arch = "x86_64")]
 mod simd_math;
+mod sublayers;
 
 #[cfg(target_arch = "x86_64")]
 pub use attention::{AttentionInput, AttentionResult, Rows, attention, attention_to};

@@ -2,12 +2,14 @@
 //! attention with significance, output GEMM, residual LayerNorm) and the FFN (GEMM with
 //! GELU, GEMM, residual LayerNorm).
 
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::LayerNorm;
 use burn::tensor::Tensor;
 
 use super::tensors::{flex_f32, from_vec, values};
 use super::weights::packed;
+use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::attention::{AttentionInput, Rows, attention_to};
 use crate::gemm::{Activation, linear, linear_to};
@@ -19,49 +21,17 @@ thread_local! {
     static SCRATCH: RefCell<[Vec<f32>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
 }
 
+/// Sub-layers run on the kernels since the process started.
+static FUSED_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many sub-layers (attention or FFN) the kernels have run in this process: lets
+/// tests and benchmarks confirm which path ran.
+pub fn fused_calls() -> u64 {
+    FUSED_CALLS.load(Ordering::Relaxed)
+}
+
 /// Score bias of a padded key, as the composite's.
 const MASKED_SCORE: f32 = -1.0e9;
-
-/// The attention sub-layer's modules (HF `BertAttention`).
-#[derive(Debug, Clone, Copy)]
-pub struct AttentionWeights<'a> {
-    /// `attention.self.query`.
-    pub query: &'a Linear,
-    /// `attention.self.key`.
-    pub key: &'a Linear,
-    /// `attention.self.value`.
-    pub value: &'a Linear,
-    /// `attention.output.dense`.
-    pub output: &'a Linear,
-    /// `attention.output.LayerNorm`.
-    pub norm: &'a LayerNorm,
-    /// Its epsilon (burn keeps it private).
-    pub epsilon: f64,
-    /// Attention heads.
-    pub heads: usize,
-}
-
-/// The FFN sub-layer's modules (HF `BertIntermediate` + `BertOutput`).
-#[derive(Debug, Clone, Copy)]
-pub struct FeedForwardWeights<'a> {
-    /// `intermediate.dense`, followed by GELU.
-    pub intermediate: &'a Linear,
-    /// `output.dense`.
-    pub output: &'a Linear,
-    /// `output.LayerNorm`.
-    pub norm: &'a LayerNorm,
-    /// Its epsilon.
-    pub epsilon: f64,
-}
-
-/// What [`self_attention`] returns.
-#[derive(Debug)]
-pub struct FusedAttention {
-    /// `LayerNorm(x + O(attention(x)))`, `[batch_size, n, hidden]`.
-    pub hidden_states: Tensor<3>,
-    /// Attention received per token, `[batch_size, n]`, when asked for.
-    pub significance: Option<Tensor<2>>,
-}
 
 /// The attention sub-layer on `x` (`[batch_size, n, hidden]`) whose row `b` has its real
 /// tokens in slots `0..counts[b]`; `None` when the kernels cannot run here.
@@ -103,6 +73,7 @@ pub fn self_attention(
         (out, significance)
     });
     add_layer_norm(&mut out, rows, &norm.params(weights.epsilon));
+    FUSED_CALLS.fetch_add(1, Ordering::Relaxed);
     Some(FusedAttention {
         hidden_states: from_vec(out, [batch_size, n, hidden]),
         significance: significance.map(|s| from_vec(s, [batch_size, n])),
@@ -161,6 +132,7 @@ pub fn self_attention_first(
         linear(context, batch_size, &out_weight, Activation::Identity)
     });
     add_layer_norm(&mut out, &first, &norm.params(weights.epsilon));
+    FUSED_CALLS.fetch_add(1, Ordering::Relaxed);
     Some(from_vec(out, [batch_size, hidden]))
 }
 
@@ -168,7 +140,7 @@ pub fn self_attention_first(
 /// `None` when the kernels cannot run here.
 pub fn feed_forward(x: &Tensor<3>, weights: &FeedForwardWeights<'_>) -> Option<Tensor<3>> {
     let [batch_size, n, hidden] = x.dims();
-    if !(crate::cpu::enabled() && hidden % 16 == 0) {
+    if !(crate::cpu::enabled() && hidden.is_multiple_of(16)) {
         return None;
     }
     let input = flex_f32(x)?;
@@ -181,13 +153,17 @@ pub fn feed_forward(x: &Tensor<3>, weights: &FeedForwardWeights<'_>) -> Option<T
         linear(inner, batch_size * n, &down, Activation::Identity)
     });
     add_layer_norm(&mut out, rows, &norm.params(weights.epsilon));
+    FUSED_CALLS.fetch_add(1, Ordering::Relaxed);
     Some(from_vec(out, [batch_size, n, hidden]))
 }
 
 /// Head width when the kernels support this shape and CPU.
 fn usable(hidden: usize, heads: usize) -> Option<usize> {
     let head_dim = hidden / heads.max(1);
-    (crate::cpu::enabled() && hidden % 16 == 0 && head_dim % 32 == 0 && head_dim * heads == hidden)
+    (crate::cpu::enabled()
+        && hidden.is_multiple_of(16)
+        && head_dim.is_multiple_of(32)
+        && head_dim * heads == hidden)
         .then_some(head_dim)
 }
 

@@ -8,7 +8,5 @@ mod encoder;
 mod tensors;
 mod weights;
 
-pub use encoder::{
-    AttentionWeights, FeedForwardWeights, FusedAttention, feed_forward, self_attention,
-    self_attention_first,
-};
+pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
+pub use encoder::{feed_forward, fused_calls, self_attention, self_attention_first};

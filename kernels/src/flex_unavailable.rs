@@ -1,0 +1,35 @@
+//! The bridge where the kernels cannot exist (not x86-64, or built without flex): the same
+//! functions, always answering `None`, so that the model runs burn's own ops.
+
+use burn::tensor::Tensor;
+
+pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
+
+/// Always `None` here: the caller runs its burn composite.
+pub fn self_attention(
+    _x: &Tensor<3>,
+    _weights: &AttentionWeights<'_>,
+    _counts: &[usize],
+    _with_significance: bool,
+) -> Option<FusedAttention> {
+    None
+}
+
+/// Always `None` here: the caller runs its burn composite.
+pub fn self_attention_first(
+    _x: &Tensor<3>,
+    _weights: &AttentionWeights<'_>,
+    _counts: &[usize],
+) -> Option<Tensor<2>> {
+    None
+}
+
+/// Always `None` here: the caller runs its burn composite.
+pub fn feed_forward(_x: &Tensor<3>, _weights: &FeedForwardWeights<'_>) -> Option<Tensor<3>> {
+    None
+}
+
+/// Always 0 here.
+pub fn fused_calls() -> u64 {
+    0
+}
