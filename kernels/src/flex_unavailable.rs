@@ -1,7 +1,7 @@
 //! The bridge where the kernels cannot exist (not x86-64, or built without flex): the same
 //! functions, always answering `None`, so that the model runs burn's own ops.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
 pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
 
@@ -32,4 +32,18 @@ pub fn feed_forward(_x: &Tensor<3>, _weights: &FeedForwardWeights<'_>) -> Option
 /// Always 0 here.
 pub fn fused_calls() -> u64 {
     0
+}
+
+/// Always `None` here: the caller runs its burn composite.
+pub fn gather_tokens(_x: &Tensor<3>, _indices: &Tensor<2, Int>) -> Option<Tensor<3>> {
+    None
+}
+
+/// Always `None` here: the caller runs its burn composite.
+pub fn scatter_tokens(
+    _buffer: &Tensor<3>,
+    _positions: &Tensor<2, Int>,
+    _x: &Tensor<3>,
+) -> Option<Tensor<3>> {
+    None
 }

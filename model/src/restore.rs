@@ -49,6 +49,10 @@ impl RestoreBuffer {
 
     /// Writes the current representation of every real slot to its original position.
     pub fn record(&mut self, x: Tensor<3>) {
+        if let Some(buffer) = lat_kernels::flex::scatter_tokens(&self.buffer, &self.positions, &x) {
+            self.buffer = buffer;
+            return;
+        }
         let [batch_size, width, hidden] = x.dims();
         let index = self
             .positions

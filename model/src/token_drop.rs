@@ -87,6 +87,9 @@ pub fn select_tokens(
 
 /// Gathers the selected slots of a `[batch_size, n, hidden]` tensor.
 pub fn gather_tokens(x: Tensor<3>, indices: &Tensor<2, Int>) -> Tensor<3> {
+    if let Some(gathered) = lat_kernels::flex::gather_tokens(&x, indices) {
+        return gathered;
+    }
     let [batch_size, _, hidden] = x.dims();
     let [_, width] = indices.dims();
     let index = indices

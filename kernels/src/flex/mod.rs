@@ -5,8 +5,10 @@
 //! tested against it.
 
 mod encoder;
+mod rows;
 mod tensors;
 mod weights;
 
 pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
 pub use encoder::{feed_forward, fused_calls, self_attention, self_attention_first};
+pub use rows::{gather_tokens, scatter_tokens};
