@@ -38,8 +38,12 @@ fn main() {
         (4096, 1536, 384),
     ];
     for (m, k, n) in shapes {
-        let a: Vec<f32> = (0..m * k).map(|i| ((i % 97) as f32 - 48.0) / 97.0).collect();
-        let w: Vec<f32> = (0..k * n).map(|i| ((i % 89) as f32 - 44.0) / 89.0).collect();
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i % 97) as f32 - 48.0) / 97.0)
+            .collect();
+        let w: Vec<f32> = (0..k * n)
+            .map(|i| ((i % 89) as f32 - 44.0) / 89.0)
+            .collect();
         let bias: Vec<f32> = (0..n).map(|i| i as f32 / n as f32).collect();
         let budget = Duration::from_millis(500);
         let pack = time(budget, || {

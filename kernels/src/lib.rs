@@ -19,6 +19,7 @@ pub mod flex;
 pub mod gemm;
 #[cfg(target_arch = "x86_64")]
 pub mod layer_norm;
+mod pool;
 #[cfg(target_arch = "x86_64")]
 mod simd_math;
 mod sublayers;
@@ -29,3 +30,4 @@ pub use attention::{AttentionInput, AttentionResult, Rows, attention, attention_
 pub use gemm::{Activation, PackedWeight, linear, linear_to};
 #[cfg(target_arch = "x86_64")]
 pub use layer_norm::{LayerNormParams, add_layer_norm};
+pub use pool::on_compute_pool;

@@ -61,8 +61,11 @@ impl BertModel {
     /// # Shapes
     /// See [`EncoderOutput`].
     pub fn forward(&self, batch: &Batch, config: &LengthConfig, mode: DropMode) -> EncoderOutput {
-        self.encoder
-            .forward(self.embed(batch), &batch.lengths, config, mode)
+        // On the compute pool: one hand-off per forward instead of one per parallel op.
+        lat_kernels::on_compute_pool(|| {
+            self.encoder
+                .forward(self.embed(batch), &batch.lengths, config, mode)
+        })
     }
 
     /// The embedding output of a batch, `[batch_size, N, hidden]`: the encoder's input.
