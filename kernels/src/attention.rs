@@ -125,9 +125,13 @@ pub fn attention_to(input: &AttentionInput<'_>, context: &mut Vec<f32>) -> Optio
     let out = OutPtr(context.spare_capacity_mut().as_mut_ptr().cast());
     let received: Vec<Vec<f32>> = (0..b * h)
         .into_par_iter()
-        // SAFETY: AVX-512F and the operands' extents were checked above; each task writes
-        // its own head's columns of its own sequence's rows.
-        .map(|task| unsafe { head(input, task / h, task % h, out) })
+        .map(|task| {
+            HEAD_SCRATCH.with_borrow_mut(|scratch| {
+                // SAFETY: AVX-512F and the operands' extents were checked above; each task
+                // writes its own head's columns of its own sequence's rows.
+                unsafe { head(input, task / h, task % h, out, scratch) }
+            })
+        })
         .collect();
     // SAFETY: the tasks wrote every column of every row (heads x head_dim = width).
     unsafe { context.set_len(b * queries * width) };
@@ -141,6 +145,22 @@ pub fn attention_to(input: &AttentionInput<'_>, context: &mut Vec<f32>) -> Optio
         }
         sig
     })
+}
+
+/// Per-thread buffers of [`head`], kept between calls: at long inputs fresh ones cost page
+/// faults and zeroing that showed in profiles.
+#[derive(Default)]
+struct HeadScratch {
+    /// Scaled keys transposed, `[head_dim][n_pad]`.
+    kt: Vec<f32>,
+    /// Key bias padded to `n_pad`.
+    bias: Vec<f32>,
+    /// Scores, then probabilities, `[queries][n_pad]`.
+    probs: Vec<f32>,
+}
+
+thread_local! {
+    static HEAD_SCRATCH: core::cell::RefCell<HeadScratch> = core::cell::RefCell::new(HeadScratch::default());
 }
 
 /// Raw context pointer shared by tasks that write disjoint columns.
@@ -169,23 +189,36 @@ impl OutPtr {
 /// AVX-512F must be available, the views must hold their rows (checked by [`attention`])
 /// and `out` must address the `[batch_size * queries, width]` context.
 #[target_feature(enable = "avx512f")]
-unsafe fn head(input: &AttentionInput<'_>, seq: usize, hd: usize, out: OutPtr) -> Vec<f32> {
+unsafe fn head(
+    input: &AttentionInput<'_>,
+    seq: usize,
+    hd: usize,
+    out: OutPtr,
+    scratch: &mut HeadScratch,
+) -> Vec<f32> {
     let (n, dh, queries) = (input.n, input.head_dim, input.queries);
     let width = input.heads * dh;
     let col = hd * dh;
     // Keys padded to whole tiles; padded keys score -1e9 and so weigh exactly 0.
     let n_pad = n.next_multiple_of(NR);
     let scale = 1.0 / (dh as f32).sqrt();
-    let mut kt = vec![0.0f32; dh * n_pad];
+    let HeadScratch { kt, bias, probs } = scratch;
+    kt.clear();
+    kt.resize(dh * n_pad, 0.0);
     for j in 0..n {
         let key = &input.k.row(seq * n + j, col + dh)[col..];
         for (d, x) in key.iter().enumerate() {
             kt[d * n_pad + j] = x * scale;
         }
     }
-    let mut bias = vec![MASKED; n_pad];
-    bias[..n].copy_from_slice(&input.key_bias[seq * n..(seq + 1) * n]);
-    let mut probs = vec![0.0f32; queries * n_pad];
+    bias.clear();
+    bias.extend_from_slice(&input.key_bias[seq * n..(seq + 1) * n]);
+    bias.resize(n_pad, MASKED);
+    // Every score is written by the tiles before it is read: no zeroing.
+    if probs.len() < queries * n_pad {
+        probs.resize(queries * n_pad, 0.0);
+    }
+    let probs = &mut probs[..queries * n_pad];
     let q0 = (seq * queries) * input.q.stride + input.q.offset + col;
     let v0 = (seq * n) * input.v.stride + input.v.offset + col;
     for i0 in (0..queries).step_by(MR) {
