@@ -107,3 +107,49 @@ fn fused_first_token_layer_equals_the_burn_composite() {
     let diff = max_abs_diff(&values(fused), &values(composite));
     assert!(diff <= TOLERANCE, "first-token layer: {diff}");
 }
+
+#[test]
+fn concurrent_forwards_each_get_their_own_answer() {
+    // Forwards from several threads share rayon's pool; a thread waiting inside one may
+    // run another by work stealing. Each must still get exactly its own result.
+    let config = config();
+    let device = device();
+    device.seed(7);
+    let model = BertModel::init(&config, true, &device);
+    let length_config = LengthConfig::constant_rate(3, 0.7).unwrap();
+    let batches: Vec<_> = (0..4)
+        .map(|t| {
+            random_batch(
+                &[30 - t, 12 + t, 7],
+                config.vocab_size,
+                20 + t as u64,
+                &device,
+            )
+        })
+        .collect();
+    let alone: Vec<Vec<f32>> = batches
+        .iter()
+        .map(|batch| {
+            values(
+                model
+                    .forward(batch, &length_config, DropMode::Extract)
+                    .last_hidden_state,
+            )
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for (batch, want) in batches.iter().zip(&alone) {
+            let (model, length_config) = (&model, &length_config);
+            scope.spawn(move || {
+                for _ in 0..5 {
+                    let out = model.forward(batch, length_config, DropMode::Extract);
+                    assert_eq!(
+                        &values(out.last_hidden_state),
+                        want,
+                        "a concurrent forward differs"
+                    );
+                }
+            });
+        }
+    });
+}

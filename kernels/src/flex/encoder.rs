@@ -21,6 +21,16 @@ thread_local! {
     static SCRATCH: RefCell<[Vec<f32>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
 }
 
+/// Runs `f` with this thread's scratch buffers, taken out for the duration: while this
+/// thread waits inside a parallel region, rayon may run another forward on it (work
+/// stealing), and that one must find the slot empty (it allocates) rather than borrowed.
+fn with_scratch<R>(f: impl FnOnce(&mut [Vec<f32>; 2]) -> R) -> R {
+    let mut buffers = SCRATCH.with_borrow_mut(std::mem::take);
+    let result = f(&mut buffers);
+    SCRATCH.with_borrow_mut(|slot| *slot = buffers);
+    result
+}
+
 /// Sub-layers run on the kernels since the process started.
 static FUSED_CALLS: AtomicU64 = AtomicU64::new(0);
 
@@ -49,7 +59,7 @@ pub fn self_attention(
     let out_weight = packed(&[weights.output])?;
     let norm = norm_params(weights.norm)?;
     let (key_bias, voters) = masks(counts, n);
-    let (mut out, significance) = SCRATCH.with_borrow_mut(|[qkv, context]| {
+    let (mut out, significance) = with_scratch(|[qkv, context]| {
         linear_to(rows, batch_size * n, &qkv_weight, Activation::Identity, qkv);
         let view = |offset| Rows {
             data: qkv,
@@ -102,7 +112,7 @@ pub fn self_attention_first(
         .collect();
     let q = linear(&first, batch_size, &q_weight, Activation::Identity);
     let (key_bias, _) = masks(counts, n);
-    let mut out = SCRATCH.with_borrow_mut(|[kv, context]| {
+    let mut out = with_scratch(|[kv, context]| {
         linear_to(rows, batch_size * n, &kv_weight, Activation::Identity, kv);
         let operands = AttentionInput {
             q: Rows {
@@ -148,7 +158,7 @@ pub fn feed_forward(x: &Tensor<3>, weights: &FeedForwardWeights<'_>) -> Option<T
     let up = packed(&[weights.intermediate])?;
     let down = packed(&[weights.output])?;
     let norm = norm_params(weights.norm)?;
-    let mut out = SCRATCH.with_borrow_mut(|[inner, _]| {
+    let mut out = with_scratch(|[inner, _]| {
         linear_to(rows, batch_size * n, &up, Activation::Gelu, inner);
         linear(inner, batch_size * n, &down, Activation::Identity)
     });
