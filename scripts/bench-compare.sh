@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lat's forward against PyTorch (fp32, bf16 autocast) and ONNX Runtime (fp32), side by side
 # in one run: the same model (all-MiniLM-L6-v2 with a 2-class head), inputs, shapes,
-# threads and timing rule. lat runs full length, constant keep rates and the default
+# threads and timing rule; lat also once on burn's own ops (LAT_KERNELS=off), the before. lat runs full length, constant keep rates and the default
 # model's frontier points (their lengths, applied to the base weights: speed does not
 # depend on the values). Peers go into a virtual environment outside the clone (about
 # 6 GB: PyPI's torch wheel pulls the CUDA packages); they never become lat dependencies.
@@ -34,6 +34,9 @@ PY
 cargo build --release --locked -p lat-model --bin lat-bench >/dev/null
 RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/lat-bench" --model-dir "$model" \
   --rates 0.8,0.6 --points "$points" --label lat --json "$OUT/lat.jsonl"
+# The same forward on burn's own ops (the kernels switched off): the before of issue 7.
+LAT_KERNELS=off RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/lat-bench" \
+  --model-dir "$model" --rates none --label lat-burn-ops --json "$OUT/lat-burn-ops.jsonl"
 OMP_NUM_THREADS=$THREADS "$venv/bin/python" scripts/bench_peers.py "$model" \
   --threads "$THREADS" --out "$OUT/peers.jsonl"
 { lscpu | grep -E "Model name|^CPU\(s\)"; echo "threads: $THREADS"; } > "$OUT/machine.txt"
