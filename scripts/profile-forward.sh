@@ -33,7 +33,7 @@ for mode in off on; do
     echo
     echo "# share of CPU samples by symbol (perf report --no-children --sort symbol), top 25"
     perf report -q -i "$tmp/perf.data" --no-children --sort symbol 2>/dev/null \
-      | grep '%' | head -25 | sed -E 's/ +$//'
+      | grep '%' | sed -n -E '1,25s/ +$//p'
   } > "$file"
   echo "$file"
 done
