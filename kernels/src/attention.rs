@@ -10,6 +10,8 @@ use core::arch::x86_64::{
 };
 use rayon::prelude::*;
 
+use crate::out_ptr::OutPtr;
+
 use crate::gemm::{Activation, MR, NR, Tile};
 use crate::simd_math;
 
@@ -161,21 +163,6 @@ struct HeadScratch {
 
 thread_local! {
     static HEAD_SCRATCH: core::cell::RefCell<HeadScratch> = core::cell::RefCell::new(HeadScratch::default());
-}
-
-/// Raw context pointer shared by tasks that write disjoint columns.
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
-// SAFETY: tasks write disjoint parts of the buffer and nothing reads it meanwhile.
-unsafe impl Send for OutPtr {}
-// SAFETY: as above.
-unsafe impl Sync for OutPtr {}
-
-impl OutPtr {
-    /// The element `offset` floats in; a method so that closures capture the wrapper.
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
-    }
 }
 
 /// One head of one sequence: writes its context columns and returns the probability each

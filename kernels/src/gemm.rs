@@ -16,6 +16,8 @@ use core::arch::x86_64::{
 };
 use rayon::prelude::*;
 
+use crate::out_ptr::OutPtr;
+
 use crate::simd_math;
 
 /// Rows of C per micro-tile of the 32-column form.
@@ -91,21 +93,6 @@ impl PackedWeight {
     /// Output features n.
     pub fn n(&self) -> usize {
         self.n
-    }
-}
-
-/// Raw output pointer shared by tasks that write disjoint tiles.
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
-// SAFETY: every task writes a distinct tile of the output and nothing reads it meanwhile.
-unsafe impl Send for OutPtr {}
-// SAFETY: as above.
-unsafe impl Sync for OutPtr {}
-
-impl OutPtr {
-    /// The element `offset` floats in; a method so that closures capture the wrapper.
-    fn at(self, offset: usize) -> *mut f32 {
-        self.0.wrapping_add(offset)
     }
 }
 

@@ -19,6 +19,8 @@ pub mod flex;
 pub mod gemm;
 #[cfg(target_arch = "x86_64")]
 pub mod layer_norm;
+#[cfg(target_arch = "x86_64")]
+mod out_ptr;
 mod pool;
 #[cfg(target_arch = "x86_64")]
 mod simd_math;
