@@ -7,13 +7,17 @@
 //! 12 x 32 on short inputs; 14 x 32 spills). Work is split over rayon in tasks of 48 rows
 //! by 144 columns, or one 48-column panel each for short inputs, so both cores stay busy
 //! from one-row inputs to long batches. The epilogue adds the bias and applies GELU while
-//! the tile is still in registers. The attention reuses the 12 x 32 form of the tile
-//! ([`Tile::run`]) with strided operands, 32 being the head width.
+//! the tile is still in registers. Weights that are all exact halves (a checkpoint shipped
+//! in F16) also keep half-size panels, which inputs of up to 32 rows read instead: there
+//! the time goes to streaming the weights, and converting halves back is exact. The
+//! attention reuses the 12 x 32 form of the tile ([`Tile::run`]) with strided operands,
+//! 32 being the head width.
 
 use core::arch::x86_64::{
-    __m512, __mmask16, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
-    _mm512_set1_ps, _mm512_setzero_ps,
+    __m512, __mmask16, _mm256_loadu_si256, _mm512_add_ps, _mm512_cvtph_ps, _mm512_fmadd_ps,
+    _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
+use half::f16;
 use rayon::prelude::*;
 
 use crate::out_ptr::OutPtr;
@@ -31,6 +35,8 @@ const SHORT_ROWS: usize = 256;
 /// Columns of C per parallel task once there are enough row tasks to share out; a short
 /// input gets one panel per task instead, so that both cores get work.
 const TASK_COLS: usize = 3 * PW;
+/// Inputs up to this many rows read half-size weights when those are exact.
+const HALF_MAX_ROWS: usize = 32;
 /// Columns per packed weight panel and per micro-tile of [`linear`] (three registers).
 pub(crate) const PW: usize = 48;
 /// Rows per micro-tile of [`linear`].
@@ -51,6 +57,10 @@ pub struct PackedWeight {
     k: usize,
     n: usize,
     panels: Vec<f32>,
+    /// The same panels as IEEE half bits, kept only when every weight is exactly a half
+    /// (a checkpoint shipped in F16, as the default model): short inputs are bound by
+    /// reading the weights, and this halves the bytes without changing one value.
+    half_panels: Option<Vec<u16>>,
     bias: Vec<f32>,
 }
 
@@ -77,12 +87,21 @@ impl PackedWeight {
             assert_eq!(bias.len(), n, "bias is not [n]");
             padded[..n].copy_from_slice(bias);
         }
+        let exact = panels.iter().all(|x| f16::from_f32(*x).to_f32() == *x);
+        let half_panels =
+            exact.then(|| panels.iter().map(|x| f16::from_f32(*x).to_bits()).collect());
         Self {
             k,
             n,
             panels,
+            half_panels,
             bias: padded,
         }
+    }
+
+    /// Whether the weights are exact halves, so that short inputs read them at half size.
+    pub fn is_half_exact(&self) -> bool {
+        self.half_panels.is_some()
     }
 
     /// Input features k.
@@ -140,6 +159,9 @@ fn linear_into(
     let task_cols = if row_tasks >= 4 { TASK_COLS } else { PW };
     let col_tasks = n.div_ceil(task_cols);
     let ptr = OutPtr(out.as_mut_ptr().cast());
+    // Half-size weights where reading them bounds the time (converting costs FMA-port
+    // slots, a loss once the rows are many enough to make the GEMM compute-bound).
+    let half = w.half_panels.as_deref().filter(|_| m <= HALF_MAX_ROWS);
     // Column-major task order: each thread's half of the range shares B panels.
     (0..row_tasks * col_tasks).into_par_iter().for_each(|task| {
         let (ct, rt) = (task / row_tasks, task % row_tasks);
@@ -151,6 +173,7 @@ fn linear_into(
                     a: a[r0 * k..].as_ptr(),
                     lda: k,
                     b: w.panels[(c0 / PW) * k * PW..].as_ptr(),
+                    b_half: half.map(|h| h[(c0 / PW) * k * PW..].as_ptr()),
                     ldb: PW,
                     k,
                     bias: Some(w.bias[c0..].as_ptr()),
@@ -176,6 +199,8 @@ pub(crate) struct Tile {
     pub lda: usize,
     /// B, `k` rows of at least 32 readable floats (only `width` matter), stride `ldb`.
     pub b: *const f32,
+    /// The same B as half bits, read instead of `b` when given (wide tiles only).
+    pub b_half: Option<*const u16>,
     pub ldb: usize,
     pub k: usize,
     /// 32 readable floats added to every row, if any.
@@ -257,9 +282,11 @@ impl Tile {
     pub(crate) unsafe fn run_wide(&self, act: Activation) {
         macro_rules! by_height {
             ($($h:literal)*) => {
-                match self.height {
+                match (self.height, self.b_half.is_some()) {
                     // SAFETY: forwarded from this function's contract.
-                    $($h => unsafe { self.kernel_wide::<$h>(act) },)*
+                    $(($h, false) => unsafe { self.kernel_wide::<$h, false>(act) },
+                    // SAFETY: as above; `b_half` holds what `b` does, as halves.
+                    ($h, true) => unsafe { self.kernel_wide::<$h, true>(act) },)*
                     _ => unreachable!("tile height is 1..=MW"),
                 }
             };
@@ -273,15 +300,28 @@ impl Tile {
     /// As [`Tile::run_wide`], with `R == self.height`.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn kernel_wide<const R: usize>(&self, act: Activation) {
+    unsafe fn kernel_wide<const R: usize, const HALF: bool>(&self, act: Activation) {
         let (k, a, b, lda, ldb) = (self.k, self.a, self.b, self.lda, self.ldb);
+        let h = self.b_half.unwrap_or(core::ptr::null());
         let mut acc = [[_mm512_setzero_ps(); 3]; R];
         for p in 0..k {
-            // SAFETY: B has k rows of 48 readable floats; A has R rows of k floats.
+            // SAFETY: B (as floats, or as halves when HALF) has k rows of 48 readable
+            // values; A has R rows of k floats.
             unsafe {
-                let b0 = _mm512_loadu_ps(b.add(p * ldb));
-                let b1 = _mm512_loadu_ps(b.add(p * ldb + 16));
-                let b2 = _mm512_loadu_ps(b.add(p * ldb + 32));
+                let (b0, b1, b2) = if HALF {
+                    let row = h.add(p * ldb);
+                    (
+                        _mm512_cvtph_ps(_mm256_loadu_si256(row.cast())),
+                        _mm512_cvtph_ps(_mm256_loadu_si256(row.add(16).cast())),
+                        _mm512_cvtph_ps(_mm256_loadu_si256(row.add(32).cast())),
+                    )
+                } else {
+                    (
+                        _mm512_loadu_ps(b.add(p * ldb)),
+                        _mm512_loadu_ps(b.add(p * ldb + 16)),
+                        _mm512_loadu_ps(b.add(p * ldb + 32)),
+                    )
+                };
                 for (i, row) in acc.iter_mut().enumerate() {
                     let ai = _mm512_set1_ps(*a.add(i * lda + p));
                     row[0] = _mm512_fmadd_ps(ai, b0, row[0]);

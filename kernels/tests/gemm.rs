@@ -65,3 +65,34 @@ fn a_hand_worked_product() {
         "{got:?}"
     );
 }
+
+#[test]
+fn exact_half_weights_give_the_same_bits_on_the_half_path() {
+    if !kernels_available() {
+        return;
+    }
+    // Multiples of 1/64 in [-1, 1] are exact halves, as in a checkpoint shipped in F16.
+    let (k, n) = (96, 100);
+    let w: Vec<f32> = uniform(k * n, 31)
+        .iter()
+        .map(|x| (x * 64.0).round() / 64.0)
+        .collect();
+    let bias = uniform(n, 32);
+    let packed = PackedWeight::new(&w, Some(&bias), k, n);
+    assert!(packed.is_half_exact());
+    let a = uniform(40 * k, 33);
+    // 16 rows read the half-size panels, 40 rows the f32 ones; the shared rows must agree
+    // to the bit, and both must match the f64 product.
+    for activation in [Activation::Identity, Activation::Gelu] {
+        let short = linear(&a[..16 * k], 16, &packed, activation);
+        let long = linear(&a, 40, &packed, activation);
+        assert_eq!(short, long[..16 * n], "{activation:?}");
+    }
+    let want = matmul(&a[..16 * k], &w, Some(&bias), 16, k, n);
+    let got = linear(&a[..16 * k], 16, &packed, Activation::Identity);
+    assert_close(&got, &want, 1e-4, "half path");
+    // One value that is not a half keeps the f32 panels only.
+    let mut inexact = w.clone();
+    inexact[5] = 0.1;
+    assert!(!PackedWeight::new(&inexact, None, k, n).is_half_exact());
+}
