@@ -12,3 +12,4 @@ mod weights;
 pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
 pub use encoder::{feed_forward, fused_calls, self_attention, self_attention_first};
 pub use rows::{gather_tokens, scatter_tokens};
+pub use weights::cached_packed_weights;

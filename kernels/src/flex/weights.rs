@@ -4,7 +4,9 @@
 //! copies are kept, keyed by the identity of the tensors they came from. Each entry holds
 //! clones of those tensors (a reference count, not a copy), so their storage cannot be
 //! freed and reused under another weight while the entry lives; retrained weights are new
-//! tensors and get new entries. The cache is bounded and evicts the least recently used.
+//! tensors and get new entries. An entry whose tensors nobody else holds any more (a model
+//! dropped, weights replaced by training) can never be hit again and is dropped at the
+//! next insertion; beyond that the cache is bounded and evicts the least recently used.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -52,12 +54,18 @@ pub(crate) fn packed(linears: &[&Linear]) -> Option<Arc<PackedWeight>> {
     drop(cache);
     let packed = Arc::new(pack(linears)?);
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    cache.retain(|e| !e.sources.iter().any(FlexTensor::is_unique));
     cache.push_front(Entry {
         sources,
         packed: Arc::clone(&packed),
     });
     cache.truncate(CAPACITY);
     Some(packed)
+}
+
+/// Packed weights held right now (live models' linears, packed side by side per call site).
+pub fn cached_packed_weights() -> usize {
+    CACHE.lock().unwrap_or_else(PoisonError::into_inner).len()
 }
 
 fn pack(linears: &[&Linear]) -> Option<PackedWeight> {
