@@ -15,8 +15,9 @@ use crate::out_ptr::OutPtr;
 use crate::gemm::{Activation, MR, NR, Tile};
 use crate::simd_math;
 
-/// Score bias of padding keys.
-const MASKED: f32 = -1.0e9;
+/// Score bias of padding keys: finite, so that no row can turn into NaN, and far enough
+/// below any real score that its weight after softmax is exactly 0.
+pub(crate) const MASKED: f32 = -1.0e9;
 
 /// A matrix of rows inside a wider row-major buffer: row `r` of the view starts at
 /// `data[r * stride + offset]` (for instance the key columns of a fused QKV output).

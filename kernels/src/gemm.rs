@@ -259,7 +259,7 @@ impl Tile {
             Some(bias) => unsafe { [_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))] },
             None => [_mm512_setzero_ps(); 2],
         };
-        let [mask_lo, mask_hi] = column_masks(self.width);
+        let [mask_lo, mask_hi] = column_masks::<2>(self.width);
         // No indexing by a loop variable below: the accumulators must stay registers.
         for (i, &[lo, hi]) in acc.iter().enumerate() {
             let lo = epilogue(_mm512_add_ps(lo, bias_lo), act);
@@ -341,18 +341,7 @@ impl Tile {
             },
             None => [_mm512_setzero_ps(); 3],
         };
-        let lanes = |w: usize| {
-            if w >= 16 {
-                0xFFFF
-            } else {
-                ((1u32 << w) - 1) as u16
-            }
-        };
-        let (m0, m1, m2) = (
-            lanes(self.width),
-            lanes(self.width.saturating_sub(16)),
-            lanes(self.width.saturating_sub(32)),
-        );
+        let [m0, m1, m2] = column_masks::<3>(self.width);
         for (i, &[x0, x1, x2]) in acc.iter().enumerate() {
             let x0 = epilogue(_mm512_add_ps(x0, bias0), act);
             let x1 = epilogue(_mm512_add_ps(x1, bias1), act);
@@ -376,14 +365,14 @@ fn epilogue(v: __m512, act: Activation) -> __m512 {
     }
 }
 
-/// Store masks for the two halves of a tile `width` columns wide.
-fn column_masks(width: usize) -> [__mmask16; 2] {
-    let lanes = |w: usize| {
+/// Store masks for the `V` 16-lane registers of a tile row `width` columns wide.
+fn column_masks<const V: usize>(width: usize) -> [__mmask16; V] {
+    core::array::from_fn(|v| {
+        let w = width.saturating_sub(16 * v);
         if w >= 16 {
             0xFFFF
         } else {
             ((1u32 << w) - 1) as u16
         }
-    };
-    [lanes(width), lanes(width.saturating_sub(16))]
+    })
 }

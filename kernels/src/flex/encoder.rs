@@ -11,7 +11,7 @@ use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::attention::{AttentionInput, Rows, attention_to};
+use crate::attention::{AttentionInput, MASKED, Rows, attention_to};
 use crate::gemm::{Activation, linear, linear_to};
 use crate::layer_norm::{LayerNormParams, add_layer_norm};
 
@@ -39,9 +39,6 @@ static FUSED_CALLS: AtomicU64 = AtomicU64::new(0);
 pub fn fused_calls() -> u64 {
     FUSED_CALLS.load(Ordering::Relaxed)
 }
-
-/// Score bias of a padded key, as the composite's.
-const MASKED_SCORE: f32 = -1.0e9;
 
 /// The attention sub-layer on `x` (`[batch_size, n, hidden]`) whose row `b` has its real
 /// tokens in slots `0..counts[b]`; `None` when the kernels cannot run here.
@@ -207,7 +204,7 @@ fn masks(counts: &[usize], n: usize) -> (Vec<f32>, Vec<f32>) {
     let real = |c: usize| (0..n).map(move |j| j < c);
     let key_bias = counts
         .iter()
-        .flat_map(|&c| real(c).map(|r| if r { 0.0 } else { MASKED_SCORE }))
+        .flat_map(|&c| real(c).map(|r| if r { 0.0 } else { MASKED }))
         .collect();
     let voters = counts
         .iter()
