@@ -212,6 +212,7 @@ unsafe fn head(
     for i0 in (0..queries).step_by(MR) {
         for j0 in (0..n_pad).step_by(NR) {
             let tile = Tile {
+                a_transposed: false,
                 a: input.q.data[q0 + i0 * input.q.stride..].as_ptr(),
                 lda: input.q.stride,
                 b: kt[j0..].as_ptr(),
@@ -242,6 +243,7 @@ unsafe fn head(
     for i0 in (0..queries).step_by(MR) {
         for c0 in (0..dh).step_by(NR) {
             let tile = Tile {
+                a_transposed: false,
                 a: probs[i0 * n_pad..].as_ptr(),
                 lda: n_pad,
                 b: input.v.data[v0 + c0..].as_ptr(),

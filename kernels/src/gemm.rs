@@ -17,10 +17,10 @@ use core::arch::x86_64::{
     __m512, __mmask16, _mm256_loadu_si256, _mm512_add_ps, _mm512_cvtph_ps, _mm512_fmadd_ps,
     _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_set1_ps, _mm512_setzero_ps,
 };
-use half::f16;
 use rayon::prelude::*;
 
 use crate::out_ptr::OutPtr;
+use crate::packed::PackedWeight;
 
 use crate::simd_math;
 
@@ -51,70 +51,6 @@ pub enum Activation {
     Gelu,
 }
 
-/// A weight `[k, n]` packed for the micro-kernel, with its bias padded alike.
-#[derive(Debug, Clone)]
-pub struct PackedWeight {
-    k: usize,
-    n: usize,
-    panels: Vec<f32>,
-    /// The same panels as IEEE half bits, kept only when every weight is exactly a half
-    /// (a checkpoint shipped in F16, as the default model): short inputs are bound by
-    /// reading the weights, and this halves the bytes without changing one value.
-    half_panels: Option<Vec<u16>>,
-    bias: Vec<f32>,
-}
-
-impl PackedWeight {
-    /// Packs a row-major `[k, n]` weight and its optional `[n]` bias.
-    ///
-    /// # Panics
-    /// When the slices do not have `k * n` and `n` elements.
-    pub fn new(weight: &[f32], bias: Option<&[f32]>, k: usize, n: usize) -> Self {
-        assert_eq!(weight.len(), k * n, "weight is not [k, n]");
-        let n_panels = n.div_ceil(PW);
-        let mut panels = vec![0.0; n_panels * k * PW];
-        panels
-            .par_chunks_mut(k * PW)
-            .enumerate()
-            .for_each(|(p, panel)| {
-                let (c0, width) = (p * PW, PW.min(n - p * PW));
-                for (row, dst) in panel.chunks_exact_mut(PW).enumerate() {
-                    dst[..width].copy_from_slice(&weight[row * n + c0..row * n + c0 + width]);
-                }
-            });
-        let mut padded = vec![0.0; n_panels * PW];
-        if let Some(bias) = bias {
-            assert_eq!(bias.len(), n, "bias is not [n]");
-            padded[..n].copy_from_slice(bias);
-        }
-        let exact = panels.iter().all(|x| f16::from_f32(*x).to_f32() == *x);
-        let half_panels =
-            exact.then(|| panels.iter().map(|x| f16::from_f32(*x).to_bits()).collect());
-        Self {
-            k,
-            n,
-            panels,
-            half_panels,
-            bias: padded,
-        }
-    }
-
-    /// Whether the weights are exact halves, so that short inputs read them at half size.
-    pub fn is_half_exact(&self) -> bool {
-        self.half_panels.is_some()
-    }
-
-    /// Input features k.
-    pub fn k(&self) -> usize {
-        self.k
-    }
-
-    /// Output features n.
-    pub fn n(&self) -> usize {
-        self.n
-    }
-}
-
 /// `act(a · w + bias)` into a new row-major `[m, n]` buffer; `a` is row-major `[m, k]`.
 ///
 /// # Panics
@@ -136,14 +72,34 @@ pub fn linear_to(
 ) {
     out.clear();
     out.reserve(m * w.n);
-    linear_into(a, m, w, activation, out.spare_capacity_mut());
+    linear_into(a, false, m, w, activation, out.spare_capacity_mut());
     // SAFETY: `linear_into` wrote all m * n elements (its tiles cover every row and column).
     unsafe { out.set_len(m * w.n) };
 }
 
-/// [`linear`] into `out` (`[m, n]`, contents ignored), which is fully overwritten.
+/// `act(aᵀ · w + bias)` into a new row-major `[m, n]` buffer, where `a_t` is row-major
+/// `[k, m]`: the weight gradient `xᵀ · ∂y` reads `x` in place instead of a transposed copy.
+///
+/// # Panics
+/// As [`linear`].
+pub fn linear_transposed_a(
+    a_t: &[f32],
+    m: usize,
+    w: &PackedWeight,
+    activation: Activation,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(m * w.n);
+    linear_into(a_t, true, m, w, activation, out.spare_capacity_mut());
+    // SAFETY: `linear_into` wrote all m * n elements (its tiles cover every row and column).
+    unsafe { out.set_len(m * w.n) };
+    out
+}
+
+/// [`linear`] into `out` (`[m, n]`, contents ignored), which is fully overwritten; `a` is
+/// `[m, k]`, or `[k, m]` holding `Aᵀ` when `transposed`.
 fn linear_into(
     a: &[f32],
+    transposed: bool,
     m: usize,
     w: &PackedWeight,
     activation: Activation,
@@ -170,8 +126,9 @@ fn linear_into(
         for c0 in cols.step_by(PW) {
             for r0 in rows.clone().step_by(MW) {
                 let tile = Tile {
-                    a: a[r0 * k..].as_ptr(),
-                    lda: k,
+                    a: a[if transposed { r0 } else { r0 * k }..].as_ptr(),
+                    lda: if transposed { m } else { k },
+                    a_transposed: transposed,
                     b: w.panels[(c0 / PW) * k * PW..].as_ptr(),
                     b_half: half.map(|h| h[(c0 / PW) * k * PW..].as_ptr()),
                     ldb: PW,
@@ -194,9 +151,11 @@ fn linear_into(
 /// One micro-tile: `C[height, width] = act(A[height, k] · B[k, width] + bias)`, every
 /// matrix addressed by its first element and row stride.
 pub(crate) struct Tile {
-    /// A, `height` rows of `k` floats, row stride `lda`.
+    /// A, `height` rows of `k` floats, row stride `lda`; or, when `a_transposed`, stored
+    /// by columns: element `(i, p)` at `a[p * lda + i]`.
     pub a: *const f32,
     pub lda: usize,
+    pub a_transposed: bool,
     /// B, `k` rows of at least 32 readable floats (only `width` matter), stride `ldb`.
     pub b: *const f32,
     /// The same B as half bits, read instead of `b` when given (wide tiles only).
@@ -282,12 +241,14 @@ impl Tile {
     pub(crate) unsafe fn run_wide(&self, act: Activation) {
         macro_rules! by_height {
             ($($h:literal)*) => {
-                match (self.height, self.b_half.is_some()) {
+                match (self.height, self.b_half.is_some(), self.a_transposed) {
                     // SAFETY: forwarded from this function's contract.
-                    $(($h, false) => unsafe { self.kernel_wide::<$h, false>(act) },
+                    $(($h, false, false) => unsafe { self.kernel_wide::<$h, false, false>(act) },
                     // SAFETY: as above; `b_half` holds what `b` does, as halves.
-                    ($h, true) => unsafe { self.kernel_wide::<$h, true>(act) },)*
-                    _ => unreachable!("tile height is 1..=MW"),
+                    ($h, true, false) => unsafe { self.kernel_wide::<$h, true, false>(act) },
+                    // SAFETY: as above, with A addressed by columns.
+                    ($h, false, true) => unsafe { self.kernel_wide::<$h, false, true>(act) },)*
+                    _ => unreachable!("tile height is 1..=MW; half weights only by rows"),
                 }
             };
         }
@@ -300,13 +261,16 @@ impl Tile {
     /// As [`Tile::run_wide`], with `R == self.height`.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn kernel_wide<const R: usize, const HALF: bool>(&self, act: Activation) {
+    unsafe fn kernel_wide<const R: usize, const HALF: bool, const A_T: bool>(
+        &self,
+        act: Activation,
+    ) {
         let (k, a, b, lda, ldb) = (self.k, self.a, self.b, self.lda, self.ldb);
         let h = self.b_half.unwrap_or(core::ptr::null());
         let mut acc = [[_mm512_setzero_ps(); 3]; R];
         for p in 0..k {
             // SAFETY: B (as floats, or as halves when HALF) has k rows of 48 readable
-            // values; A has R rows of k floats.
+            // values; A has R rows of k floats (k columns of R floats when A_T).
             unsafe {
                 let (b0, b1, b2) = if HALF {
                     let row = h.add(p * ldb);
@@ -323,7 +287,7 @@ impl Tile {
                     )
                 };
                 for (i, row) in acc.iter_mut().enumerate() {
-                    let ai = _mm512_set1_ps(*a.add(i * lda + p));
+                    let ai = _mm512_set1_ps(*a.add(if A_T { p * lda + i } else { i * lda + p }));
                     row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
                     row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
                     row[2] = _mm512_fmadd_ps(ai, b2, row[2]);

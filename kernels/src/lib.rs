@@ -10,17 +10,25 @@
 #[cfg(target_arch = "x86_64")]
 pub mod attention;
 pub mod cpu;
+#[cfg(target_arch = "x86_64")]
+pub mod dense_grad;
 #[cfg(all(target_arch = "x86_64", feature = "flex"))]
 pub mod flex;
 #[cfg(not(all(target_arch = "x86_64", feature = "flex")))]
 #[path = "flex_unavailable.rs"]
 pub mod flex;
 #[cfg(target_arch = "x86_64")]
+pub mod gelu;
+#[cfg(target_arch = "x86_64")]
 pub mod gemm;
 #[cfg(target_arch = "x86_64")]
 pub mod layer_norm;
 #[cfg(target_arch = "x86_64")]
+pub mod layer_norm_grad;
+#[cfg(target_arch = "x86_64")]
 mod out_ptr;
+#[cfg(target_arch = "x86_64")]
+pub mod packed;
 mod pool;
 #[cfg(target_arch = "x86_64")]
 mod simd_math;
@@ -29,7 +37,15 @@ mod sublayers;
 #[cfg(target_arch = "x86_64")]
 pub use attention::{AttentionInput, AttentionResult, Rows, attention, attention_to};
 #[cfg(target_arch = "x86_64")]
-pub use gemm::{Activation, PackedWeight, linear, linear_to};
+pub use dense_grad::{DenseGrads, DenseSaved, DenseWanted, dense_backward};
+#[cfg(target_arch = "x86_64")]
+pub use gemm::{Activation, linear, linear_to, linear_transposed_a};
 #[cfg(target_arch = "x86_64")]
 pub use layer_norm::{LayerNormParams, add_layer_norm};
+#[cfg(target_arch = "x86_64")]
+pub use layer_norm_grad::{
+    LayerNormGrads, LayerNormSaved, add_layer_norm_saving, layer_norm_backward,
+};
+#[cfg(target_arch = "x86_64")]
+pub use packed::PackedWeight;
 pub use pool::on_compute_pool;

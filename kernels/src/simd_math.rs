@@ -50,6 +50,26 @@ pub(crate) fn exp(x: __m512) -> __m512 {
 #[inline]
 #[target_feature(enable = "avx512f")]
 pub(crate) fn gelu(x: __m512) -> __m512 {
+    let (one_plus_erf, _) = erf_parts(x);
+    _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5)), one_plus_erf)
+}
+
+/// `d/dx [x · Φ(x)] = Φ(x) + x · φ(x)` lane-wise (GELU's backward), from the same erf
+/// approximation as [`gelu`].
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub(crate) fn gelu_derivative(x: __m512) -> __m512 {
+    let (one_plus_erf, gauss) = erf_parts(x);
+    // φ(x) = exp(-x²/2) / √(2π)
+    let density = _mm512_mul_ps(gauss, _mm512_set1_ps(0.398_942_3));
+    _mm512_fmadd_ps(x, density, _mm512_mul_ps(one_plus_erf, _mm512_set1_ps(0.5)))
+}
+
+/// `(1 + erf(x/√2), exp(-x²/2))` lane-wise: the erf approximation needs the Gaussian
+/// anyway, and GELU's derivative needs both.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn erf_parts(x: __m512) -> (__m512, __m512) {
     let z = _mm512_mul_ps(x, _mm512_set1_ps(core::f32::consts::FRAC_1_SQRT_2));
     let a = _mm512_abs_ps(z);
     let one = _mm512_set1_ps(1.0);
@@ -58,10 +78,8 @@ pub(crate) fn gelu(x: __m512) -> __m512 {
     for c in [-1.453_152_1, 1.421_413_8, -0.284_496_74, 0.254_829_6] {
         p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c));
     }
-    let tail = _mm512_mul_ps(
-        _mm512_mul_ps(p, t),
-        exp(_mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(0.0), a), a)),
-    );
+    let gauss = exp(_mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(0.0), a), a));
+    let tail = _mm512_mul_ps(_mm512_mul_ps(p, t), gauss);
     // 1 + erf(z) = 2 - tail for z >= 0 and tail for z < 0 (erf is odd).
     let one_plus_erf_pos = _mm512_sub_ps(_mm512_set1_ps(2.0), tail);
     let negative = core::arch::x86_64::_mm512_cmp_ps_mask::<{ core::arch::x86_64::_CMP_LT_OQ }>(
@@ -69,7 +87,7 @@ pub(crate) fn gelu(x: __m512) -> __m512 {
         _mm512_set1_ps(0.0),
     );
     let one_plus_erf = core::arch::x86_64::_mm512_mask_blend_ps(negative, one_plus_erf_pos, tail);
-    _mm512_mul_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.5)), one_plus_erf)
+    (one_plus_erf, gauss)
 }
 
 #[cfg(test)]
@@ -127,6 +145,26 @@ mod tests {
                 assert!(
                     (y as f64 - want).abs() < 2e-7 * (1.0 + x.abs()),
                     "gelu({x}) = {y}, want {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gelu_derivative_matches_the_erf_form_within_3e_7() {
+        if !avx512() {
+            return;
+        }
+        for xs in sweep() {
+            // SAFETY: AVX-512 checked above.
+            let got = lanes(|v| unsafe { gelu_derivative(v) }, &xs);
+            for (x, y) in xs.iter().zip(got) {
+                let x = *x as f64;
+                let cdf = 0.5 * (1.0 + libm::erf(x / 2f64.sqrt()));
+                let want = cdf + x * (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                assert!(
+                    (y as f64 - want).abs() < 3e-7 * (1.0 + x.abs()),
+                    "gelu'({x}) = {y}, want {want}"
                 );
             }
         }

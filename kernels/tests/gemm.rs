@@ -96,3 +96,37 @@ fn exact_half_weights_give_the_same_bits_on_the_half_path() {
     inexact[5] = 0.1;
     assert!(!PackedWeight::new(&inexact, None, k, n).is_half_exact());
 }
+
+/// Row-major `[rows, cols]` → `[cols, rows]`, for the references of the backward GEMMs.
+fn transposed(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols)
+        .flat_map(|c| (0..rows).map(move |r| x[r * cols + c]))
+        .collect()
+}
+
+#[test]
+fn a_read_by_columns_and_a_weight_packed_transposed() {
+    if !kernels_available() {
+        return;
+    }
+    // Heights 1..=8 with remainders, partial panels, and more than one row task.
+    for (m, k, n) in [(1, 5, 7), (13, 33, 50), (300, 64, 100)] {
+        let a = uniform(m * k, 40 + m as u64);
+        let w = uniform(k * n, 41 + n as u64);
+        let want = matmul(&a, &w, None, m, k, n);
+        let tol = 8e-6 * (k as f64).sqrt();
+        // A stored as Aᵀ ([k, m]) and read by columns.
+        let packed = PackedWeight::f32_only(&w, None, k, n);
+        let got = lat_kernels::linear_transposed_a(
+            &transposed(&a, m, k),
+            m,
+            &packed,
+            Activation::Identity,
+        );
+        assert_close(&got, &want, tol, &format!("Aᵀ {m}x{k}x{n}"));
+        // B packed from Bᵀ ([n, k]) without a transposed copy.
+        let packed = PackedWeight::transposed(&transposed(&w, k, n), k, n);
+        let got = linear(&a, m, &packed, Activation::Identity);
+        assert_close(&got, &want, tol, &format!("Bᵀ {m}x{k}x{n}"));
+    }
+}

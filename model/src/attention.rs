@@ -13,6 +13,7 @@ use burn::tensor::{Device, Tensor};
 use lat_kernels::flex::{AttentionWeights, self_attention, self_attention_first};
 
 use crate::config::BertConfig;
+use crate::fused_ops::{add_layer_norm, linear};
 use crate::token_drop::TokenMask;
 
 /// Large negative score for masked keys; finite so that no row can turn into NaN.
@@ -93,9 +94,9 @@ impl BertAttention {
             t.reshape([batch_size, n, heads, hidden / heads])
                 .swap_dims(1, 2)
         };
-        let q = split(self.query.forward(rows.clone()));
-        let k = split(self.key.forward(rows.clone()));
-        let v = split(self.value.forward(rows.clone()));
+        let q = split(linear(&self.query, rows.clone()));
+        let k = split(linear(&self.key, rows.clone()));
+        let v = split(linear(&self.value, rows.clone()));
 
         // Training applies dropout to the probabilities, which the fused kernel cannot do.
         let materialise = with_significance || rows.device().is_autodiff();
@@ -123,10 +124,8 @@ impl BertAttention {
         };
 
         let context = context.swap_dims(1, 2).reshape([batch_size * n, hidden]);
-        let projected = self.hidden_dropout.forward(self.output.forward(context));
-        let hidden_states = self
-            .norm
-            .forward(projected + rows)
+        let projected = self.hidden_dropout.forward(linear(&self.output, context));
+        let hidden_states = add_layer_norm(&self.norm, projected, rows, self.layer_norm_eps)
             .reshape([batch_size, n, hidden]);
         AttentionOutput {
             hidden_states,
@@ -151,21 +150,19 @@ impl BertAttention {
         let rows = x.reshape([batch_size * n, hidden]);
         let split = |t: Tensor<2>| t.reshape([batch_size, n, heads, head_size]).swap_dims(1, 2);
         let scale = 1.0 / (head_size as f64).sqrt();
-        let q = self
-            .query
-            .forward(first.clone())
+        let q = linear(&self.query, first.clone())
             .mul_scalar(scale)
             .reshape([batch_size, heads, 1, head_size]);
-        let k = split(self.key.forward(rows.clone()));
-        let v = split(self.value.forward(rows));
+        let k = split(linear(&self.key, rows.clone()));
+        let v = split(linear(&self.value, rows));
         let bias = key_bias(mask);
         let probs = self
             .probs_dropout
             .forward(softmax(q.matmul(k.swap_dims(2, 3)) + bias, 3));
         // [b, h, 1, d_h] is already head-major: a reshape concatenates the heads.
         let context = probs.matmul(v).reshape([batch_size, hidden]);
-        let projected = self.hidden_dropout.forward(self.output.forward(context));
-        self.norm.forward(projected + first)
+        let projected = self.hidden_dropout.forward(linear(&self.output, context));
+        add_layer_norm(&self.norm, projected, first, self.layer_norm_eps)
     }
 }
 

@@ -3,12 +3,12 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
 use lat_kernels::flex::{FeedForwardWeights, feed_forward};
 
 use crate::attention::BertAttention;
 use crate::config::BertConfig;
+use crate::fused_ops::{add_layer_norm, linear, linear_gelu};
 
 /// One transformer encoder layer, post-LayerNorm as in BERT.
 #[derive(Module, Debug)]
@@ -59,10 +59,8 @@ impl BertLayer {
         // third slower on flex (measured at 32x64).
         let [batch_size, n, d] = x.dims();
         let x = x.reshape([batch_size * n, d]);
-        let inner = gelu(self.intermediate.forward(x.clone()));
-        let out = self.dropout.forward(self.output.forward(inner));
-        self.output_norm
-            .forward(out + x)
-            .reshape([batch_size, n, d])
+        let inner = linear_gelu(&self.intermediate, x.clone());
+        let out = self.dropout.forward(linear(&self.output, inner));
+        add_layer_norm(&self.output_norm, out, x, self.layer_norm_eps).reshape([batch_size, n, d])
     }
 }

@@ -37,6 +37,7 @@ mod encoder;
 mod encoder_state;
 mod error;
 pub mod flops;
+mod fused_ops;
 mod layer;
 mod length_config;
 mod loader;

@@ -1,0 +1,12 @@
+//! Differentiable kernels for training on burn's autodiff-over-flex device: each op runs
+//! its forward on the kernels and registers its backward in burn's autodiff graph, so
+//! that `loss.backward()` runs the kernels' gradients too. Everywhere else (inference,
+//! wgpu, other CPUs, `LAT_KERNELS=off`, gradient checkpointing) they answer `None` and
+//! the model keeps burn's ops.
+
+mod dense;
+mod layer_norm;
+mod tensors;
+
+pub use dense::{dense, dense_gelu};
+pub use layer_norm::residual_layer_norm;
