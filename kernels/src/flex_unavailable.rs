@@ -72,3 +72,11 @@ pub fn residual_layer_norm(
 ) -> Option<Tensor<2>> {
     None
 }
+
+/// Always `None` here: the caller runs burn's `Dropout`.
+pub fn dropout_layer<const D: usize>(
+    _x: &Tensor<D>,
+    _layer: &burn::nn::Dropout,
+) -> Option<Tensor<D>> {
+    None
+}

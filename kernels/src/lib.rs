@@ -12,6 +12,8 @@ pub mod attention;
 pub mod cpu;
 #[cfg(target_arch = "x86_64")]
 pub mod dense_grad;
+#[cfg(target_arch = "x86_64")]
+pub mod dropout;
 #[cfg(all(target_arch = "x86_64", feature = "flex"))]
 pub mod flex;
 #[cfg(not(all(target_arch = "x86_64", feature = "flex")))]
@@ -38,6 +40,8 @@ mod sublayers;
 pub use attention::{AttentionInput, AttentionResult, Rows, attention, attention_to};
 #[cfg(target_arch = "x86_64")]
 pub use dense_grad::{DenseGrads, DenseSaved, DenseWanted, dense_backward};
+#[cfg(target_arch = "x86_64")]
+pub use dropout::{DropoutMask, dropout};
 #[cfg(target_arch = "x86_64")]
 pub use gemm::{Activation, linear, linear_to, linear_transposed_a};
 #[cfg(target_arch = "x86_64")]

@@ -13,7 +13,7 @@ use burn::tensor::{Device, Tensor};
 use lat_kernels::flex::{AttentionWeights, self_attention, self_attention_first};
 
 use crate::config::BertConfig;
-use crate::fused_ops::{add_layer_norm, linear};
+use crate::fused_ops::{add_layer_norm, dropout, linear};
 use crate::token_drop::TokenMask;
 
 /// Large negative score for masked keys; finite so that no row can turn into NaN.
@@ -105,7 +105,7 @@ impl BertAttention {
             let bias = key_bias(mask);
             // Scaling q rather than the scores saves a pass over the [b, h, n, n] tensor.
             let scores = q.mul_scalar(scale).matmul(k.swap_dims(2, 3)) + bias;
-            let probs = self.probs_dropout.forward(softmax(scores, 3));
+            let probs = dropout(&self.probs_dropout, softmax(scores, 3));
             let significance = with_significance.then(|| {
                 // Σ_h Σ_q valid(q) · A[b, h, q, k]: sum heads, then a [1, n] x [n, n] product.
                 let per_query = probs.clone().sum_dim(1).reshape([batch_size, n, n]);
@@ -124,7 +124,7 @@ impl BertAttention {
         };
 
         let context = context.swap_dims(1, 2).reshape([batch_size * n, hidden]);
-        let projected = self.hidden_dropout.forward(linear(&self.output, context));
+        let projected = dropout(&self.hidden_dropout, linear(&self.output, context));
         let hidden_states = add_layer_norm(&self.norm, projected, rows, self.layer_norm_eps)
             .reshape([batch_size, n, hidden]);
         AttentionOutput {
@@ -161,7 +161,7 @@ impl BertAttention {
             .forward(softmax(q.matmul(k.swap_dims(2, 3)) + bias, 3));
         // [b, h, 1, d_h] is already head-major: a reshape concatenates the heads.
         let context = probs.matmul(v).reshape([batch_size, hidden]);
-        let projected = self.hidden_dropout.forward(linear(&self.output, context));
+        let projected = dropout(&self.hidden_dropout, linear(&self.output, context));
         add_layer_norm(&self.norm, projected, first, self.layer_norm_eps)
     }
 }

@@ -9,6 +9,7 @@ use crate::batch::Batch;
 use crate::bert::{BertModel, cls_vectors};
 use crate::config::BertConfig;
 use crate::encoder::DropMode;
+use crate::fused_ops::dropout;
 use crate::length_config::LengthConfig;
 
 /// BERT with a classification head; [CLS] is always kept when tokens are dropped.
@@ -60,7 +61,7 @@ impl BertForSequenceClassification {
             Some(pooler) => pooler.forward(cls),
             None => cls,
         };
-        self.classifier.forward(self.dropout.forward(pooled))
+        self.classifier.forward(dropout(&self.dropout, pooled))
     }
 
     /// Number of labels.

@@ -7,6 +7,7 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, La
 use burn::tensor::{Device, Int, Tensor};
 
 use crate::config::BertConfig;
+use crate::fused_ops::dropout;
 
 /// The embedding block of a BERT encoder.
 #[derive(Module, Debug)]
@@ -61,6 +62,6 @@ impl BertEmbeddings {
         let x = self.word_embeddings.forward(input_ids)
             + self.position_embeddings.forward(positions)
             + self.token_type_embeddings.forward(token_type_ids);
-        self.dropout.forward(self.layer_norm.forward(x))
+        dropout(&self.dropout, self.layer_norm.forward(x))
     }
 }

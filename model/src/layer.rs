@@ -8,7 +8,7 @@ use lat_kernels::flex::{FeedForwardWeights, feed_forward};
 
 use crate::attention::BertAttention;
 use crate::config::BertConfig;
-use crate::fused_ops::{add_layer_norm, linear, linear_gelu};
+use crate::fused_ops::{add_layer_norm, dropout, linear, linear_gelu};
 
 /// One transformer encoder layer, post-LayerNorm as in BERT.
 #[derive(Module, Debug)]
@@ -60,7 +60,7 @@ impl BertLayer {
         let [batch_size, n, d] = x.dims();
         let x = x.reshape([batch_size * n, d]);
         let inner = linear_gelu(&self.intermediate, x.clone());
-        let out = self.dropout.forward(linear(&self.output, inner));
+        let out = dropout(&self.dropout, linear(&self.output, inner));
         add_layer_norm(&self.output_norm, out, x, self.layer_norm_eps).reshape([batch_size, n, d])
     }
 }

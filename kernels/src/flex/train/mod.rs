@@ -5,8 +5,10 @@
 //! the model keeps burn's ops.
 
 mod dense;
+mod dropout;
 mod layer_norm;
 mod tensors;
 
 pub use dense::{dense, dense_gelu};
+pub use dropout::dropout_layer;
 pub use layer_norm::residual_layer_norm;

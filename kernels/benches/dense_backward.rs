@@ -1,0 +1,84 @@
+//! Training-side throughput of the kernels at the training benchmark's shape (batch 32 x
+//! 64 tokens = 2048 rows, MiniLM's 384/1536): the forward GEMM, the input gradient
+//! `∂y · Wᵀ`, the weight gradient `xᵀ · ∂y` and the whole dense backward, as GFLOP/s:
+//! `cargo bench -p lat-kernels --bench dense_backward`.
+
+use std::time::{Duration, Instant};
+
+use lat_kernels::{
+    Activation, DenseSaved, DenseWanted, PackedWeight, dense_backward, linear, linear_transposed_a,
+};
+
+/// Median seconds per call over at least `budget` of calls.
+fn time(budget: Duration, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || samples.len() < 5 {
+        let t = Instant::now();
+        f();
+        samples.push(t.elapsed().as_secs_f64());
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn values(n: usize, modulus: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| ((i % modulus) as f32 - modulus as f32 / 2.0) / modulus as f32)
+        .collect()
+}
+
+fn main() {
+    if !lat_kernels::cpu::avx512() {
+        println!("no AVX-512F on this CPU: the kernels do not run here");
+        return;
+    }
+    let budget = Duration::from_millis(700);
+    println!(
+        "| m x k x n | forward x·W | ∂x = ∂y·Wᵀ | ∂W = xᵀ·∂y | dense backward (all three), ms |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (m, k, n) in [(2048, 384, 384), (2048, 384, 1536), (2048, 1536, 384)] {
+        let x = values(m * k, 97);
+        let w = values(k * n, 89);
+        let dy = values(m * n, 83);
+        let gflops = |s: f64| 2.0 * (m * k * n) as f64 / s / 1e9;
+        let packed = PackedWeight::f32_only(&w, None, k, n);
+        let forward = time(budget, || {
+            std::hint::black_box(linear(&x, m, &packed, Activation::Identity));
+        });
+        let grad_input = time(budget, || {
+            let w_t = PackedWeight::transposed(&w, n, k);
+            std::hint::black_box(linear(&dy, m, &w_t, Activation::Identity));
+        });
+        let grad_weight = time(budget, || {
+            let g = PackedWeight::f32_only(&dy, None, m, n);
+            std::hint::black_box(linear_transposed_a(&x, k, &g, Activation::Identity));
+        });
+        let saved = DenseSaved {
+            input: &x,
+            weight: &w,
+            pre_activation: &[],
+            activation: Activation::Identity,
+            m,
+            k,
+            n,
+        };
+        let all = DenseWanted {
+            input: true,
+            weight: true,
+            bias: true,
+        };
+        let backward = time(budget, || {
+            std::hint::black_box(dense_backward(&saved, &dy, all));
+        });
+        println!(
+            "| {m} x {k} x {n} | {:.0} GFLOP/s | {:.0} GFLOP/s | {:.0} GFLOP/s | {:.2} |",
+            gflops(forward),
+            gflops(grad_input),
+            gflops(grad_weight),
+            backward * 1e3
+        );
+    }
+}
