@@ -299,7 +299,7 @@ fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
 
 /// Numerically stable softmax of one row (max subtracted first, as burn's).
 #[target_feature(enable = "avx512f")]
-fn softmax_in_place(x: &mut [f32]) {
+pub(crate) fn softmax_in_place(x: &mut [f32]) {
     let max = fold(
         x,
         _mm512_set1_ps(f32::MIN),

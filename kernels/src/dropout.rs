@@ -51,37 +51,38 @@ pub fn dropout(x: &[f32], mask: DropoutMask) -> Vec<f32> {
         (0.0..1.0).contains(&mask.prob),
         "dropout probability outside [0, 1)"
     );
-    let mut out = vec![0.0; x.len()];
+    let mut out = x.to_vec();
     out.par_chunks_mut(TASK)
-        .zip(x.par_chunks(TASK))
         .enumerate()
-        .for_each(|(task, (out, x))| {
-            // SAFETY: AVX-512F checked above; both slices have `out.len()` elements.
-            unsafe { dropout_chunk(out, x, task * TASK, mask) }
+        .for_each(|(task, chunk)| {
+            // SAFETY: AVX-512F checked above.
+            unsafe { dropout_in_place(chunk, task * TASK, mask) }
         });
     out
 }
 
+/// `x ← x ⊙ keep / (1 − p)` where `x[i]` is element `first + i` of the masked tensor.
+///
 /// # Safety
-/// AVX-512F must be available and `out` and `x` must have the same length.
+/// AVX-512F must be available.
 #[target_feature(enable = "avx512f")]
-unsafe fn dropout_chunk(out: &mut [f32], x: &[f32], first: usize, mask: DropoutMask) {
+pub(crate) unsafe fn dropout_in_place(x: &mut [f32], first: usize, mask: DropoutMask) {
     let (key, salt) = mask.keys();
     let threshold = _mm512_set1_epi32(mask.threshold() as i32);
     let scale = _mm512_set1_ps((1.0 / (1.0 - mask.prob)) as f32);
     let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for i in (0..out.len()).step_by(16) {
-        let n = (out.len() - i).min(16);
+    for i in (0..x.len()).step_by(16) {
+        let n = (x.len() - i).min(16);
         let valid = if n == 16 { 0xFFFF } else { (1u16 << n) - 1 };
         let index = _mm512_add_epi32(_mm512_set1_epi32((first + i) as u32 as i32), lanes);
         let h = fmix32_x16(_mm512_add_epi32(index, _mm512_set1_epi32(key as i32)));
         let h = fmix32_x16(_mm512_xor_si512(h, _mm512_set1_epi32(salt as i32)));
         let keep = _mm512_cmpge_epu32_mask(h, threshold) & valid;
-        // SAFETY: `valid` limits the accesses to the n elements from i, inside both slices.
+        // SAFETY: `valid` limits the accesses to the n elements from i, inside the slice.
         unsafe {
             let v = _mm512_maskz_loadu_ps(valid, x.as_ptr().add(i));
             _mm512_mask_storeu_ps(
-                out.as_mut_ptr().add(i),
+                x.as_mut_ptr().add(i),
                 valid,
                 _mm512_maskz_mul_ps(keep, v, scale),
             );

@@ -3,7 +3,7 @@
 
 use burn::tensor::{Int, Tensor};
 
-pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention};
+pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention, TrainAttention};
 
 /// Always `None` here: the caller runs its burn composite.
 pub fn self_attention(
@@ -78,5 +78,18 @@ pub fn dropout_layer<const D: usize>(
     _x: &Tensor<D>,
     _layer: &burn::nn::Dropout,
 ) -> Option<Tensor<D>> {
+    None
+}
+
+/// Always `None` here: the caller runs its burn composite.
+pub fn attention_core(
+    _q: &Tensor<2>,
+    _k: &Tensor<2>,
+    _v: &Tensor<2>,
+    _counts: &[usize],
+    _heads: usize,
+    _dropout: &burn::nn::Dropout,
+    _with_significance: bool,
+) -> Option<TrainAttention> {
     None
 }

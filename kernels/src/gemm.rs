@@ -78,7 +78,11 @@ pub fn linear_to(
 }
 
 /// `act(aᵀ · w + bias)` into a new row-major `[m, n]` buffer, where `a_t` is row-major
-/// `[k, m]`: the weight gradient `xᵀ · ∂y` reads `x` in place instead of a transposed copy.
+/// `[k, m]`: the weight gradient `xᵀ · ∂y` without a transposed copy of `x`.
+///
+/// `a_t` is first regrouped into blocks of 8 of its columns (`[m/8][k][8]`), which the
+/// micro-kernel reads as contiguous 8-float groups: reading `a_t` in place strides a row
+/// per step, and such strides alias in L1 (measured 141-210 GFLOP/s against 280-300).
 ///
 /// # Panics
 /// As [`linear`].
@@ -88,18 +92,31 @@ pub fn linear_transposed_a(
     w: &PackedWeight,
     activation: Activation,
 ) -> Vec<f32> {
+    let k = w.k;
+    assert_eq!(a_t.len(), m * k, "input is not [k, m]");
+    let blocks = m.div_ceil(MW);
+    let mut grouped = vec![0.0; blocks * k * MW];
+    grouped
+        .par_chunks_mut(k * MW)
+        .enumerate()
+        .for_each(|(block, dst)| {
+            let (c0, width) = (block * MW, MW.min(m - block * MW));
+            for (p, group) in dst.chunks_exact_mut(MW).enumerate() {
+                group[..width].copy_from_slice(&a_t[p * m + c0..p * m + c0 + width]);
+            }
+        });
     let mut out = Vec::with_capacity(m * w.n);
-    linear_into(a_t, true, m, w, activation, out.spare_capacity_mut());
+    linear_into(&grouped, true, m, w, activation, out.spare_capacity_mut());
     // SAFETY: `linear_into` wrote all m * n elements (its tiles cover every row and column).
     unsafe { out.set_len(m * w.n) };
     out
 }
 
 /// [`linear`] into `out` (`[m, n]`, contents ignored), which is fully overwritten; `a` is
-/// `[m, k]`, or `[k, m]` holding `Aᵀ` when `transposed`.
+/// `[m, k]`, or when `grouped` A's columns in blocks of 8 rows (`[m/8][k][8]`).
 fn linear_into(
     a: &[f32],
-    transposed: bool,
+    grouped: bool,
     m: usize,
     w: &PackedWeight,
     activation: Activation,
@@ -107,7 +124,8 @@ fn linear_into(
 ) {
     assert!(crate::cpu::avx512(), "the GEMM kernel needs AVX-512F");
     let (k, n) = (w.k, w.n);
-    assert_eq!(a.len(), m * k, "input is not [m, k]");
+    let a_len = if grouped { m.div_ceil(MW) * MW * k } else { m * k };
+    assert_eq!(a.len(), a_len, "input is not [m, k]");
     assert!(out.len() >= m * n, "output is not [m, n]");
     // A short input is one row block, so that every B panel is read once.
     let task_rows = if m <= SHORT_ROWS { m.max(1) } else { TASK_ROWS };
@@ -126,9 +144,10 @@ fn linear_into(
         for c0 in cols.step_by(PW) {
             for r0 in rows.clone().step_by(MW) {
                 let tile = Tile {
-                    a: a[if transposed { r0 } else { r0 * k }..].as_ptr(),
-                    lda: if transposed { m } else { k },
-                    a_transposed: transposed,
+                    // Row tasks and tiles start at multiples of MW: a grouped block each.
+                    a: a[r0 * k..].as_ptr(),
+                    lda: if grouped { MW } else { k },
+                    a_transposed: grouped,
                     b: w.panels[(c0 / PW) * k * PW..].as_ptr(),
                     b_half: half.map(|h| h[(c0 / PW) * k * PW..].as_ptr()),
                     ldb: PW,

@@ -9,6 +9,8 @@
 
 #[cfg(target_arch = "x86_64")]
 pub mod attention;
+#[cfg(target_arch = "x86_64")]
+pub mod attention_train;
 pub mod cpu;
 #[cfg(target_arch = "x86_64")]
 pub mod dense_grad;
@@ -38,6 +40,11 @@ mod sublayers;
 
 #[cfg(target_arch = "x86_64")]
 pub use attention::{AttentionInput, AttentionResult, Rows, attention, attention_to};
+#[cfg(target_arch = "x86_64")]
+pub use attention_train::{
+    TrainAttentionForward, TrainAttentionGrads, TrainAttentionInput, attention_backward,
+    attention_forward,
+};
 #[cfg(target_arch = "x86_64")]
 pub use dense_grad::{DenseGrads, DenseSaved, DenseWanted, dense_backward};
 #[cfg(target_arch = "x86_64")]

@@ -44,3 +44,13 @@ pub struct FusedAttention {
     /// Attention received per token, `[batch_size, n]`, when asked for.
     pub significance: Option<Tensor<2>>,
 }
+
+/// What the training attention op returns.
+#[derive(Debug)]
+pub struct TrainAttention {
+    /// Context, `[batch_size * n, hidden]`, heads in order.
+    pub context: Tensor<2>,
+    /// Attention received per token, `[batch_size, n]` (not differentiated: it only
+    /// ranks tokens), when it was asked for.
+    pub significance: Option<Tensor<2>>,
+}

@@ -10,7 +10,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Device, Tensor};
-use lat_kernels::flex::{AttentionWeights, self_attention, self_attention_first};
+use lat_kernels::flex::{AttentionWeights, attention_core, self_attention, self_attention_first};
 
 use crate::config::BertConfig;
 use crate::fused_ops::{add_layer_norm, dropout, linear};
@@ -87,19 +87,51 @@ impl BertAttention {
             };
         }
         let [batch_size, n, hidden] = x.dims();
-        let heads = self.num_heads;
         // Projections run on [rows, d] (see `BertLayer::feed_forward`).
         let rows = x.reshape([batch_size * n, hidden]);
+        let projections = [&self.query, &self.key, &self.value].map(|l| linear(l, rows.clone()));
+        let (context, significance) = self.heads(projections, mask, with_significance);
+        let projected = dropout(&self.hidden_dropout, linear(&self.output, context));
+        let hidden_states = add_layer_norm(&self.norm, projected, rows, self.layer_norm_eps)
+            .reshape([batch_size, n, hidden]);
+        AttentionOutput {
+            hidden_states,
+            significance,
+        }
+    }
+
+    /// Multi-head attention on the `[batch_size * n, hidden]` projections: the context
+    /// rows (heads merged) and, when asked, the significance. Training on flex runs it as
+    /// one kernel op; otherwise burn's composite, which materialises the probabilities when
+    /// they are needed (significance, dropout) and uses the backend's fused kernel when not.
+    fn heads(
+        &self,
+        [q, k, v]: [Tensor<2>; 3],
+        mask: &TokenMask,
+        with_significance: bool,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
+        let heads = self.num_heads;
+        let core = attention_core(
+            &q,
+            &k,
+            &v,
+            &mask.counts,
+            heads,
+            &self.probs_dropout,
+            with_significance,
+        );
+        if let Some(core) = core {
+            return (core.context, core.significance);
+        }
+        let [batch_size, n] = mask.padding.dims();
+        let [_, hidden] = q.dims();
         let split = |t: Tensor<2>| {
             t.reshape([batch_size, n, heads, hidden / heads])
                 .swap_dims(1, 2)
         };
-        let q = split(linear(&self.query, rows.clone()));
-        let k = split(linear(&self.key, rows.clone()));
-        let v = split(linear(&self.value, rows.clone()));
-
+        let (q, k, v) = (split(q), split(k), split(v));
         // Training applies dropout to the probabilities, which the fused kernel cannot do.
-        let materialise = with_significance || rows.device().is_autodiff();
+        let materialise = with_significance || q.device().is_autodiff();
         let (context, significance) = if materialise {
             let scale = 1.0 / ((hidden / heads) as f64).sqrt();
             let bias = key_bias(mask);
@@ -122,15 +154,8 @@ impl BertAttention {
                 .expand([batch_size, heads, n, n]);
             (attention(q, k, v, Some(key_mask), None, options), None)
         };
-
         let context = context.swap_dims(1, 2).reshape([batch_size * n, hidden]);
-        let projected = dropout(&self.hidden_dropout, linear(&self.output, context));
-        let hidden_states = add_layer_norm(&self.norm, projected, rows, self.layer_norm_eps)
-            .reshape([batch_size, n, hidden]);
-        AttentionOutput {
-            hidden_states,
-            significance,
-        }
+        (context, significance)
     }
 
     /// The sub-layer's output for the first token ([CLS]) alone, `[batch_size, hidden]`:

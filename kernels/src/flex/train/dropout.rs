@@ -43,6 +43,15 @@ pub fn dropout_layer<const D: usize>(x: &Tensor<D>, layer: &Dropout) -> Option<T
     Some(Tensor::from_primitive::<Ad>(result))
 }
 
+/// The mask of one call of `layer` in training (a fresh seed), or `None` when it would
+/// not drop anything.
+pub(super) fn mask_for(layer: &Dropout, device: &burn::tensor::Device) -> Option<DropoutMask> {
+    (layer.training.is_enabled() && layer.prob > 0.0 && device.is_autodiff()).then(|| DropoutMask {
+        seed: seed(device),
+        prob: layer.prob,
+    })
+}
+
 /// 64 random bits from the device's seeded generator: four draws of 16 bits.
 fn seed(device: &burn::tensor::Device) -> u64 {
     let draws = Tensor::<1>::random([4], Distribution::Default, device).into_data();

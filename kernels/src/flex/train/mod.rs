@@ -4,11 +4,13 @@
 //! wgpu, other CPUs, `LAT_KERNELS=off`, gradient checkpointing) they answer `None` and
 //! the model keeps burn's ops.
 
+mod attention;
 mod dense;
 mod dropout;
 mod layer_norm;
 mod tensors;
 
+pub use attention::attention_core;
 pub use dense::{dense, dense_gelu};
 pub use dropout::dropout_layer;
 pub use layer_norm::residual_layer_norm;
