@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use lat_kernels::{
-    Activation, DenseSaved, DenseWanted, PackedWeight, dense_backward, linear, linear_transposed_a,
+    Activation, DenseSaved, DenseWanted, PackedWeight, dense_backward, linear, weight_gradient,
 };
 
 /// Median seconds per call over at least `budget` of calls.
@@ -53,8 +53,7 @@ fn main() {
             std::hint::black_box(linear(&dy, m, &w_t, Activation::Identity));
         });
         let grad_weight = time(budget, || {
-            let g = PackedWeight::f32_only(&dy, None, m, n);
-            std::hint::black_box(linear_transposed_a(&x, k, &g, Activation::Identity));
+            std::hint::black_box(weight_gradient(&x, &dy, [m, k, n]));
         });
         let saved = DenseSaved {
             input: &x,

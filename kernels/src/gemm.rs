@@ -40,7 +40,7 @@ const HALF_MAX_ROWS: usize = 32;
 /// Columns per packed weight panel and per micro-tile of [`linear`] (three registers).
 pub(crate) const PW: usize = 48;
 /// Rows per micro-tile of [`linear`].
-const MW: usize = 8;
+pub(crate) const MW: usize = 8;
 
 /// What follows the product in the epilogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,59 +72,63 @@ pub fn linear_to(
 ) {
     out.clear();
     out.reserve(m * w.n);
-    linear_into(a, false, m, w, activation, out.spare_capacity_mut());
+    linear_into(
+        a,
+        false,
+        m,
+        &w.operand(),
+        activation,
+        out.spare_capacity_mut(),
+    );
     // SAFETY: `linear_into` wrote all m * n elements (its tiles cover every row and column).
     unsafe { out.set_len(m * w.n) };
 }
 
-/// `act(aᵀ · w + bias)` into a new row-major `[m, n]` buffer, where `a_t` is row-major
-/// `[k, m]`: the weight gradient `xᵀ · ∂y` without a transposed copy of `x`.
-///
-/// `a_t` is first regrouped into blocks of 8 of its columns (`[m/8][k][8]`), which the
-/// micro-kernel reads as contiguous 8-float groups: reading `a_t` in place strides a row
-/// per step, and such strides alias in L1 (measured 141-210 GFLOP/s against 280-300).
-///
-/// # Panics
-/// As [`linear`].
-pub fn linear_transposed_a(
-    a_t: &[f32],
-    m: usize,
-    w: &PackedWeight,
-    activation: Activation,
-) -> Vec<f32> {
-    let k = w.k;
-    assert_eq!(a_t.len(), m * k, "input is not [k, m]");
-    let blocks = m.div_ceil(MW);
-    let mut grouped = vec![0.0; blocks * k * MW];
-    grouped
-        .par_chunks_mut(k * MW)
-        .enumerate()
-        .for_each(|(block, dst)| {
-            let (c0, width) = (block * MW, MW.min(m - block * MW));
-            for (p, group) in dst.chunks_exact_mut(MW).enumerate() {
-                group[..width].copy_from_slice(&a_t[p * m + c0..p * m + c0 + width]);
-            }
-        });
-    let mut out = Vec::with_capacity(m * w.n);
-    linear_into(&grouped, true, m, w, activation, out.spare_capacity_mut());
-    // SAFETY: `linear_into` wrote all m * n elements (its tiles cover every row and column).
-    unsafe { out.set_len(m * w.n) };
-    out
+/// The B operand of [`linear_into`]: `k` rows by `n` columns in 48-column panels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BOperand<'a> {
+    /// The panels, `[n/48][k][48]`.
+    pub data: &'a [f32],
+    /// The same as halves, for short inputs, when exact.
+    pub half: Option<&'a [u16]>,
+    /// Bias padded to whole panels, if any.
+    pub bias: Option<&'a [f32]>,
+    /// Rows.
+    pub k: usize,
+    /// Columns.
+    pub n: usize,
 }
 
-/// [`linear`] into `out` (`[m, n]`, contents ignored), which is fully overwritten; `a` is
-/// `[m, k]`, or when `grouped` A's columns in blocks of 8 rows (`[m/8][k][8]`).
-fn linear_into(
+impl PackedWeight {
+    pub(crate) fn operand(&self) -> BOperand<'_> {
+        BOperand {
+            data: &self.panels,
+            half: self.half_panels.as_deref(),
+            bias: Some(&self.bias),
+            k: self.k,
+            n: self.n,
+        }
+    }
+}
+
+/// `act(a · b + bias)` into `out` (`[m, n]`, contents ignored), which is fully
+/// overwritten; `a` is `[m, k]`, or when `grouped` A's columns in blocks of 8 rows
+/// (`[m/8][k][8]`, zero-padded).
+pub(crate) fn linear_into(
     a: &[f32],
     grouped: bool,
     m: usize,
-    w: &PackedWeight,
+    w: &BOperand<'_>,
     activation: Activation,
     out: &mut [core::mem::MaybeUninit<f32>],
 ) {
     assert!(crate::cpu::avx512(), "the GEMM kernel needs AVX-512F");
     let (k, n) = (w.k, w.n);
-    let a_len = if grouped { m.div_ceil(MW) * MW * k } else { m * k };
+    let a_len = if grouped {
+        m.div_ceil(MW) * MW * k
+    } else {
+        m * k
+    };
     assert_eq!(a.len(), a_len, "input is not [m, k]");
     assert!(out.len() >= m * n, "output is not [m, n]");
     // A short input is one row block, so that every B panel is read once.
@@ -135,7 +139,11 @@ fn linear_into(
     let ptr = OutPtr(out.as_mut_ptr().cast());
     // Half-size weights where reading them bounds the time (converting costs FMA-port
     // slots, a loss once the rows are many enough to make the GEMM compute-bound).
-    let half = w.half_panels.as_deref().filter(|_| m <= HALF_MAX_ROWS);
+    let half = w.half.filter(|_| m <= HALF_MAX_ROWS);
+    assert!(
+        w.data.len() >= n.div_ceil(PW) * k * PW,
+        "B is shorter than its panels"
+    );
     // Column-major task order: each thread's half of the range shares B panels.
     (0..row_tasks * col_tasks).into_par_iter().for_each(|task| {
         let (ct, rt) = (task / row_tasks, task % row_tasks);
@@ -148,11 +156,11 @@ fn linear_into(
                     a: a[r0 * k..].as_ptr(),
                     lda: if grouped { MW } else { k },
                     a_transposed: grouped,
-                    b: w.panels[(c0 / PW) * k * PW..].as_ptr(),
+                    b: w.data[(c0 / PW) * k * PW..].as_ptr(),
                     b_half: half.map(|h| h[(c0 / PW) * k * PW..].as_ptr()),
                     ldb: PW,
                     k,
-                    bias: Some(w.bias[c0..].as_ptr()),
+                    bias: w.bias.map(|b| b[c0..].as_ptr()),
                     c: ptr.at(r0 * n + c0),
                     ldc: n,
                     height: MW.min(rows.end - r0),

@@ -46,11 +46,11 @@ pub use attention_train::{
     attention_forward,
 };
 #[cfg(target_arch = "x86_64")]
-pub use dense_grad::{DenseGrads, DenseSaved, DenseWanted, dense_backward};
+pub use dense_grad::{DenseGrads, DenseSaved, DenseWanted, dense_backward, weight_gradient};
 #[cfg(target_arch = "x86_64")]
 pub use dropout::{DropoutMask, dropout};
 #[cfg(target_arch = "x86_64")]
-pub use gemm::{Activation, linear, linear_to, linear_transposed_a};
+pub use gemm::{Activation, linear, linear_to};
 #[cfg(target_arch = "x86_64")]
 pub use layer_norm::{LayerNormParams, add_layer_norm};
 #[cfg(target_arch = "x86_64")]

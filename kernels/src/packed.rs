@@ -76,16 +76,25 @@ impl PackedWeight {
         fill: impl Fn(usize, usize, &mut [f32]) + Sync,
     ) -> Self {
         let n_panels = n.div_ceil(PW);
-        let mut panels = vec![0.0; n_panels * k * PW];
-        panels
-            .par_chunks_mut(k * PW)
+        let len = n_panels * k * PW;
+        // Only the last panel has padding to zero: a zeroed allocation would write every
+        // float twice (gradients are packed once per use).
+        let mut panels: Vec<f32> = Vec::with_capacity(len);
+        panels.spare_capacity_mut()[..len]
+            .par_chunks_mut((k * PW).max(1))
             .enumerate()
             .for_each(|(p, panel)| {
                 let (c0, width) = (p * PW, PW.min(n - p * PW));
+                let mut row_buf = [0.0f32; PW];
                 for (row, dst) in panel.chunks_exact_mut(PW).enumerate() {
-                    fill(row, c0, &mut dst[..width]);
+                    fill(row, c0, &mut row_buf[..width]);
+                    for (slot, v) in dst.iter_mut().zip(row_buf) {
+                        slot.write(v);
+                    }
                 }
             });
+        // SAFETY: every panel wrote all of its k rows of PW floats.
+        unsafe { panels.set_len(len) };
         let mut padded = vec![0.0; n_panels * PW];
         if let Some(bias) = bias {
             assert_eq!(bias.len(), n, "bias is not [n]");

@@ -110,19 +110,14 @@ fn a_read_by_columns_and_a_weight_packed_transposed() {
         return;
     }
     // Heights 1..=8 with remainders, partial panels, and more than one row task.
-    for (m, k, n) in [(1, 5, 7), (13, 33, 50), (300, 64, 100)] {
+    for (m, k, n) in [(1, 5, 7), (13, 33, 50), (300, 64, 100), (37, 20, 96)] {
         let a = uniform(m * k, 40 + m as u64);
         let w = uniform(k * n, 41 + n as u64);
         let want = matmul(&a, &w, None, m, k, n);
         let tol = 8e-6 * (k as f64).sqrt();
-        // A stored as Aᵀ ([k, m]) and read by columns.
-        let packed = PackedWeight::f32_only(&w, None, k, n);
-        let got = lat_kernels::linear_transposed_a(
-            &transposed(&a, m, k),
-            m,
-            &packed,
-            Activation::Identity,
-        );
+        // xᵀ · g with x = Aᵀ ([k, m]) read by columns and g = W as it lies (or packed
+        // when n is not whole panels).
+        let got = lat_kernels::weight_gradient(&transposed(&a, m, k), &w, [k, m, n]);
         assert_close(&got, &want, tol, &format!("Aᵀ {m}x{k}x{n}"));
         // B packed from Bᵀ ([n, k]) without a transposed copy.
         let packed = PackedWeight::transposed(&transposed(&w, k, n), k, n);
