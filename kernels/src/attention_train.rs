@@ -6,6 +6,8 @@
 //! `∂K = ∂Sᵀ·Q/√d` on the GEMM micro-tile, with the softmax backward
 //! `∂S = P ⊙ (∂P − rowsum(∂P ⊙ P))` between them.
 
+use core::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::attention::{MASKED, softmax_in_place};
@@ -112,10 +114,12 @@ pub fn attention_forward(input: &TrainAttentionInput<'_>) -> TrainAttentionForwa
         input.n_pad(),
         input.width(),
     );
-    let mut probs = vec![0.0; b * h * n * n_pad];
-    let mut context = vec![0.0; b * n * width];
-    let out = OutPtr(context.as_mut_ptr());
-    let received: Vec<Vec<f32>> = probs
+    // Every probability and context float is written by the tiles: no zeroing.
+    let (probs_len, context_len) = (b * h * n * n_pad, b * n * width);
+    let mut probs: Vec<f32> = Vec::with_capacity(probs_len);
+    let mut context: Vec<f32> = Vec::with_capacity(context_len);
+    let out = OutPtr(context.spare_capacity_mut().as_mut_ptr().cast());
+    let received: Vec<Vec<f32>> = probs.spare_capacity_mut()[..probs_len]
         .par_chunks_mut((n * n_pad).max(1))
         .enumerate()
         .map(|(task, p)| {
@@ -124,6 +128,12 @@ pub fn attention_forward(input: &TrainAttentionInput<'_>) -> TrainAttentionForwa
             unsafe { head_forward(input, task, p, out) }
         })
         .collect();
+    // SAFETY: the tasks wrote every probability ([n][n_pad] each) and every context
+    // column of every row (heads x head_dim = width).
+    unsafe {
+        probs.set_len(probs_len);
+        context.set_len(context_len);
+    }
     let significance = input.voters.map(|_| {
         let mut sig = vec![0.0; b * n];
         for (task, part) in received.iter().enumerate() {
@@ -152,23 +162,27 @@ pub fn attention_backward(
     let (b, h, n, n_pad) = (input.batch_size, input.heads, input.n, input.n_pad());
     assert_eq!(probs.len(), b * h * n * n_pad, "probabilities shape");
     assert_eq!(grad_context.len(), input.q.len(), "context gradient shape");
+    let len = input.q.len();
+    // Every element is written by the tiles (each head's columns of every row): no zeroing.
     let mut grads = TrainAttentionGrads {
-        q: vec![0.0; input.q.len()],
-        k: vec![0.0; input.q.len()],
-        v: vec![0.0; input.q.len()],
+        q: Vec::with_capacity(len),
+        k: Vec::with_capacity(len),
+        v: Vec::with_capacity(len),
     };
-    let outs = [
-        grads.q.as_mut_ptr(),
-        grads.k.as_mut_ptr(),
-        grads.v.as_mut_ptr(),
-    ]
-    .map(OutPtr);
+    let outs = [&mut grads.q, &mut grads.k, &mut grads.v]
+        .map(|g| OutPtr(g.spare_capacity_mut().as_mut_ptr().cast()));
     (0..b * h).into_par_iter().for_each(|task| {
         let p = &probs[task * n * n_pad..(task + 1) * n * n_pad];
         // SAFETY: checked above; each task writes its own head's columns of its own
         // sequence's rows of the three gradients.
         unsafe { head_backward(input, task, p, grad_context, outs) }
     });
+    // SAFETY: the tasks wrote every column of every row of the three gradients.
+    unsafe {
+        grads.q.set_len(len);
+        grads.k.set_len(len);
+        grads.v.set_len(len);
+    }
     grads
 }
 
@@ -237,7 +251,7 @@ fn transpose_into(
 unsafe fn head_forward(
     input: &TrainAttentionInput<'_>,
     task: usize,
-    probs: &mut [f32],
+    probs: &mut [MaybeUninit<f32>],
     out: OutPtr,
 ) -> Vec<f32> {
     let (n, dh, width, n_pad) = (input.n, input.head_dim, input.width(), input.n_pad());
@@ -260,12 +274,14 @@ unsafe fn head_forward(
             width,
             kt.as_ptr(),
             n_pad,
-            probs.as_mut_ptr(),
+            probs.as_mut_ptr().cast(),
             n_pad,
             [n, dh, n_pad],
             Some(bias.as_ptr()),
         );
     }
+    // SAFETY: the product wrote all [n][n_pad] scores.
+    let probs = unsafe { &mut *(probs as *mut [MaybeUninit<f32>] as *mut [f32]) };
     let mut dropped = probs.to_vec();
     let mut received = vec![0.0f32; if input.voters.is_some() { n } else { 0 }];
     for (i, (p, d)) in probs

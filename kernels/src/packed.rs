@@ -1,6 +1,8 @@
 //! Weights packed for the GEMM micro-kernel: `[k, n]` cut into 48-column panels stored
 //! `[k][48]` (zero-padded), so that the kernel streams each panel contiguously.
 
+use core::mem::MaybeUninit;
+
 use half::f16;
 use rayon::prelude::*;
 
@@ -48,8 +50,16 @@ impl PackedWeight {
     /// As [`PackedWeight::new`].
     pub fn f32_only(weight: &[f32], bias: Option<&[f32]>, k: usize, n: usize) -> Self {
         assert_eq!(weight.len(), k * n, "weight is not [k, n]");
-        Self::pack(k, n, bias, |row, c0, dst| {
-            dst.copy_from_slice(&weight[row * n + c0..row * n + c0 + dst.len()]);
+        Self::pack(k, n, bias, |c0, width, panel| {
+            for (row, dst) in panel.chunks_exact_mut(PW).enumerate() {
+                let (head, tail) = dst.split_at_mut(width);
+                for (slot, v) in head.iter_mut().zip(&weight[row * n + c0..]) {
+                    slot.write(*v);
+                }
+                tail.iter_mut().for_each(|slot| {
+                    slot.write(0.0);
+                });
+            }
         })
     }
 
@@ -60,40 +70,36 @@ impl PackedWeight {
     /// When `weight` does not have `n * k` elements.
     pub fn transposed(weight: &[f32], k: usize, n: usize) -> Self {
         assert_eq!(weight.len(), n * k, "weight is not [n, k]");
-        Self::pack(k, n, None, |row, c0, dst| {
-            for (c, v) in dst.iter_mut().enumerate() {
-                *v = weight[(c0 + c) * k + row];
+        Self::pack(k, n, None, |c0, width, panel| {
+            // Column c of the panel is row c0 + c of `weight`: read rows whole (reading
+            // down columns strides n floats per element, which aliases in L1).
+            for c in 0..PW {
+                let src = (c < width).then(|| &weight[(c0 + c) * k..(c0 + c + 1) * k]);
+                for row in 0..k {
+                    panel[row * PW + c].write(src.map_or(0.0, |s| s[row]));
+                }
             }
         })
     }
 
-    /// Builds the panels with `fill(row, c0, dst)`, which writes B's row `row`, columns
-    /// `c0..c0 + dst.len()`, into `dst`.
+    /// Builds the panels with `fill(c0, width, panel)`, which writes every float of the
+    /// panel of B's columns `c0..c0 + width` (`[k][48]`, zeros past `width`).
     fn pack(
         k: usize,
         n: usize,
         bias: Option<&[f32]>,
-        fill: impl Fn(usize, usize, &mut [f32]) + Sync,
+        fill: impl Fn(usize, usize, &mut [MaybeUninit<f32>]) + Sync,
     ) -> Self {
         let n_panels = n.div_ceil(PW);
         let len = n_panels * k * PW;
-        // Only the last panel has padding to zero: a zeroed allocation would write every
-        // float twice (gradients are packed once per use).
+        // Every float is written once by `fill`: a zeroed allocation would write them
+        // twice (gradients are packed once per use).
         let mut panels: Vec<f32> = Vec::with_capacity(len);
         panels.spare_capacity_mut()[..len]
             .par_chunks_mut((k * PW).max(1))
             .enumerate()
-            .for_each(|(p, panel)| {
-                let (c0, width) = (p * PW, PW.min(n - p * PW));
-                let mut row_buf = [0.0f32; PW];
-                for (row, dst) in panel.chunks_exact_mut(PW).enumerate() {
-                    fill(row, c0, &mut row_buf[..width]);
-                    for (slot, v) in dst.iter_mut().zip(row_buf) {
-                        slot.write(v);
-                    }
-                }
-            });
-        // SAFETY: every panel wrote all of its k rows of PW floats.
+            .for_each(|(p, panel)| fill(p * PW, PW.min(n - p * PW), panel));
+        // SAFETY: `fill` wrote every float of every panel.
         unsafe { panels.set_len(len) };
         let mut padded = vec![0.0; n_panels * PW];
         if let Some(bias) = bias {
