@@ -93,3 +93,13 @@ pub fn attention_core(
 ) -> Option<TrainAttention> {
     None
 }
+
+/// burn's AdamW with `params` (no fused step here).
+pub fn adamw(params: crate::AdamWParams) -> burn::optim::ModuleOptimizer {
+    params.burn_config().init()
+}
+
+/// Always 0 here.
+pub fn fused_optimizer_steps() -> u64 {
+    0
+}

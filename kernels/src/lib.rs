@@ -7,6 +7,7 @@
 //! keeps burn's own ops: every function of [`flex`] answers `None` and the caller runs
 //! its burn composite, which stays the definition the kernels are tested against.
 
+pub mod adamw;
 #[cfg(target_arch = "x86_64")]
 pub mod attention;
 #[cfg(target_arch = "x86_64")]
@@ -38,6 +39,7 @@ mod pool;
 mod simd_math;
 mod sublayers;
 
+pub use adamw::{AdamWParams, AdamWStep, adamw_update};
 #[cfg(target_arch = "x86_64")]
 pub use attention::{AttentionInput, AttentionResult, Rows, attention, attention_to};
 #[cfg(target_arch = "x86_64")]

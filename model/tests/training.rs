@@ -6,12 +6,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use burn::optim::AdamWConfig;
 use burn::tensor::Device;
 use lat_model::train::{
     ClassificationDevSet, LatMetadata, ModelDirFiles, SamplerConfig, Stage, StateDir, StepConfig,
-    TaskModel, TrainBatch, TrainConfig, TrainFeature, Trainer, WeightPrecision, save_weights,
-    train_step,
+    TaskModel, TrainBatch, TrainConfig, TrainFeature, Trainer, WeightPrecision, adamw,
+    save_weights, train_step,
 };
 use lat_model::{
     BertConfig, BertForQuestionAnswering, BertForSequenceClassification, Encoded, LengthConfig,
@@ -75,7 +74,7 @@ fn overfit<M: TaskModel>(
     let device = common::device().autodiff();
     let refs: Vec<&TrainFeature> = features.iter().collect();
     let batch = TrainBatch::new(&refs, 0, &device);
-    let mut optimizer = AdamWConfig::new().with_weight_decay(0.0).init();
+    let mut optimizer = adamw(1e-5, 0.0);
     let config = step_config(stage, model.num_layers());
     let mut rng = StdRng::seed_from_u64(3);
     let mut last = f64::NAN;

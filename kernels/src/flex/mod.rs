@@ -13,5 +13,8 @@ mod weights;
 pub use crate::sublayers::{AttentionWeights, FeedForwardWeights, FusedAttention, TrainAttention};
 pub use encoder::{feed_forward, fused_calls, self_attention, self_attention_first};
 pub use rows::{gather_tokens, scatter_tokens};
-pub use train::{attention_core, dense, dense_gelu, dropout_layer, residual_layer_norm};
+pub use train::{
+    adamw, attention_core, dense, dense_gelu, dropout_layer, fused_optimizer_steps,
+    residual_layer_norm,
+};
 pub use weights::cached_packed_weights;

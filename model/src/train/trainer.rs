@@ -10,7 +10,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use burn::optim::AdamWConfig;
 use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
 use rand::SeedableRng;
@@ -23,6 +22,7 @@ use crate::length_config::LengthConfig;
 use crate::train::clip::clip_global_norm;
 use crate::train::config::TrainConfig;
 use crate::train::eval::DevSet;
+use crate::train::optimizer::adamw;
 use crate::train::progress::Progress;
 use crate::train::resume::{StateDir, TrainingState};
 use crate::train::save::{ModelDirFiles, io, write_json, write_model_dir};
@@ -97,10 +97,7 @@ where
             warmup_steps: c.warmup_steps,
             total_steps: total,
         };
-        let mut optimizer = AdamWConfig::new()
-            .with_epsilon(c.adam_epsilon as f32)
-            .with_weight_decay(c.weight_decay as f32)
-            .init();
+        let mut optimizer = adamw(c.adam_epsilon, c.weight_decay);
         let (mut model, mut step, mut best) = match resume {
             Some(state) => {
                 if state.run != c.fingerprint() {

@@ -4,12 +4,14 @@
 //! wgpu, other CPUs, `LAT_KERNELS=off`, gradient checkpointing) they answer `None` and
 //! the model keeps burn's ops.
 
+mod adamw;
 mod attention;
 mod dense;
 mod dropout;
 mod layer_norm;
 mod tensors;
 
+pub use adamw::{adamw, fused_optimizer_steps};
 pub use attention::attention_core;
 pub use dense::{dense, dense_gelu};
 pub use dropout::dropout_layer;

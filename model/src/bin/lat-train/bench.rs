@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::optim::AdamWConfig;
 use clap::Args;
 use lat_model::train::{
-    SamplerConfig, Stage, StepConfig, TrainBatch, TrainFeature, clip_global_norm, train_step,
+    SamplerConfig, Stage, StepConfig, TrainBatch, TrainFeature, adamw, clip_global_norm, train_step,
 };
 use lat_model::{BertForSequenceClassification, Encoded};
 use rand::rngs::StdRng;
@@ -78,10 +77,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             },
         },
     };
-    let mut optimizer = AdamWConfig::new()
-        .with_epsilon(1e-8)
-        .with_weight_decay(0.0)
-        .init();
+    let mut optimizer = adamw(1e-8, 0.0);
     let mut times = Vec::new();
     for step in 0..=args.steps {
         let started = Instant::now();

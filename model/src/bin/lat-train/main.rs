@@ -10,6 +10,7 @@
 //! lat-train export --model-dir runs/sst2-la/checkpoint-best --output models/sst2 --half
 //! ```
 
+mod allocator;
 mod args;
 mod bench;
 mod classify;
@@ -85,7 +86,9 @@ pub fn interrupt_flag() -> &'static AtomicBool {
 }
 
 fn main() -> Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    allocator::keep_freed_memory();
+    match cli.command {
         Command::Classify(args) => classify::train(args),
         Command::EvalClassify(args) => classify::evaluate(args),
         Command::Qa(args) => qa::train(args),
