@@ -3,25 +3,15 @@
 //! `∂y · Wᵀ`, the weight gradient `xᵀ · ∂y` and the whole dense backward, as GFLOP/s:
 //! `cargo bench -p lat-kernels --bench dense_backward`.
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
+
+use support::time;
 
 use lat_kernels::{
     Activation, DenseSaved, DenseWanted, PackedWeight, dense_backward, linear, weight_gradient,
 };
-
-/// Median seconds per call over at least `budget` of calls.
-fn time(budget: Duration, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < budget || samples.len() < 5 {
-        let t = Instant::now();
-        f();
-        samples.push(t.elapsed().as_secs_f64());
-    }
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 fn values(n: usize, modulus: usize) -> Vec<f32> {
     (0..n)

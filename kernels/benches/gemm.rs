@@ -2,23 +2,13 @@
 //! `cargo bench -p lat-kernels --bench gemm`. Prints GFLOP/s per shape with and without
 //! the GELU epilogue, and the one-time cost of packing the weight.
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
+
+use support::time;
 
 use lat_kernels::{Activation, PackedWeight, linear};
-
-/// Median seconds per call over at least `budget` of calls.
-fn time(budget: Duration, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < budget || samples.len() < 5 {
-        let t = Instant::now();
-        f();
-        samples.push(t.elapsed().as_secs_f64());
-    }
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 fn main() {
     if !lat_kernels::cpu::avx512() {

@@ -3,7 +3,6 @@
 use rayon::prelude::*;
 
 use super::io::{TrainAttentionGrads, TrainAttentionInput};
-use super::product::{Dims, Strided, product};
 use crate::dropout::dropout_in_place;
 use crate::out_ptr::OutPtr;
 
@@ -67,41 +66,14 @@ unsafe fn head_backward(
     grad_context: &[f32],
     outs: [OutPtr; 3],
 ) {
-    let (n, dh, width, n_pad) = (input.n, input.head_dim, input.width(), input.n_pad());
-    let (seq, col) = (task / input.heads, (task % input.heads) * dh);
-    let base = seq * n * width + col;
+    let head = input.head(task);
+    let (n, n_pad) = (input.n, head.n_pad);
     let [dq, dk, dv] = outs;
     // ∂P′ = ∂C · Vᵀ, [n][n_pad].
-    let mut vt = vec![0.0; dh * n_pad];
-    for j in 0..n {
-        for d in 0..dh {
-            vt[d * n_pad + j] = input.v[base + j * width + d];
-        }
-    }
+    let vt = head.transposed(input.v, 1.0);
     let mut dp = vec![0.0; n * n_pad];
-    // SAFETY: gradient rows hold dh floats from `base`; vt is [dh][n_pad]; dp [n][n_pad].
-    unsafe {
-        product(
-            Strided {
-                ptr: grad_context[base..].as_ptr(),
-                ld: width,
-            },
-            Strided {
-                ptr: vt.as_ptr(),
-                ld: n_pad,
-            },
-            Strided {
-                ptr: dp.as_mut_ptr(),
-                ld: n_pad,
-            },
-            Dims {
-                rows: n,
-                k: dh,
-                cols: n_pad,
-            },
-            None,
-        );
-    }
+    // SAFETY: AVX-512F is enabled here; dp is [n][n_pad] and this task's own.
+    unsafe { head.against_keys(grad_context, &vt, dp.as_mut_ptr(), None) };
     // ∂S = P ⊙ (∂P − rowsum(∂P ⊙ P)) / √d with ∂P = ∂P′ ⊙ keep / (1 − p); P′ for ∂V.
     let mut dropped = probs.to_vec();
     for (i, (dp, (p, d))) in dp
@@ -129,76 +101,13 @@ unsafe fn head_backward(
     let mut at = Vec::new();
     // ∂V = P′ᵀ · ∂C: keys as rows.
     transpose_square(&dropped, n_pad, n, &mut at);
-    // SAFETY: `at` is [n][n]; gradient rows hold dh floats; ∂V rows are this task's.
-    unsafe {
-        product(
-            Strided {
-                ptr: at.as_ptr(),
-                ld: n,
-            },
-            Strided {
-                ptr: grad_context[base..].as_ptr(),
-                ld: width,
-            },
-            Strided {
-                ptr: dv.at(base),
-                ld: width,
-            },
-            Dims {
-                rows: n,
-                k: n,
-                cols: dh,
-            },
-            None,
-        )
-    };
+    // SAFETY: AVX-512F is enabled here; this head's rows of ∂V are this task's alone.
+    unsafe { head.times_rows(&at, n, grad_context, dv.at(0)) };
     // ∂Q = ∂S · K (the 1/√d is in ∂S).
-    // SAFETY: ∂S rows hold n floats (stride n_pad); key rows dh floats; ∂Q rows this task's.
-    unsafe {
-        product(
-            Strided {
-                ptr: ds.as_ptr(),
-                ld: n_pad,
-            },
-            Strided {
-                ptr: input.k[base..].as_ptr(),
-                ld: width,
-            },
-            Strided {
-                ptr: dq.at(base),
-                ld: width,
-            },
-            Dims {
-                rows: n,
-                k: n,
-                cols: dh,
-            },
-            None,
-        )
-    };
+    // SAFETY: as above, for ∂Q.
+    unsafe { head.times_rows(&ds, n_pad, input.k, dq.at(0)) };
     // ∂K = ∂Sᵀ · Q.
     transpose_square(&ds, n_pad, n, &mut at);
-    // SAFETY: `at` is [n][n]; query rows hold dh floats; ∂K rows are this task's.
-    unsafe {
-        product(
-            Strided {
-                ptr: at.as_ptr(),
-                ld: n,
-            },
-            Strided {
-                ptr: input.q[base..].as_ptr(),
-                ld: width,
-            },
-            Strided {
-                ptr: dk.at(base),
-                ld: width,
-            },
-            Dims {
-                rows: n,
-                k: n,
-                cols: dh,
-            },
-            None,
-        )
-    };
+    // SAFETY: as above, for ∂K.
+    unsafe { head.times_rows(&at, n, input.q, dk.at(0)) };
 }

@@ -5,7 +5,6 @@ use core::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::io::{TrainAttentionForward, TrainAttentionInput};
-use super::product::{Dims, Strided, product};
 use crate::attention::{MASKED, softmax_in_place};
 use crate::dropout::dropout_in_place;
 use crate::out_ptr::OutPtr;
@@ -69,42 +68,14 @@ unsafe fn head_forward(
     probs: &mut [MaybeUninit<f32>],
     out: OutPtr,
 ) -> Vec<f32> {
-    let (n, dh, width, n_pad) = (input.n, input.head_dim, input.width(), input.n_pad());
-    let (seq, col) = (task / input.heads, (task % input.heads) * dh);
-    let base = seq * n * width + col;
-    // Keys scaled and transposed, [dh][n_pad], and the bias padded with masked keys.
-    let mut kt = vec![0.0; dh * n_pad];
-    for j in 0..n {
-        for d in 0..dh {
-            kt[d * n_pad + j] = input.k[base + j * width + d] * input.scale();
-        }
-    }
+    let head = input.head(task);
+    let (n, n_pad, seq) = (input.n, head.n_pad, task / input.heads);
+    // Keys scaled and transposed, and the bias padded with masked keys.
+    let kt = head.transposed(input.k, input.scale());
     let mut bias = input.key_bias[seq * n..(seq + 1) * n].to_vec();
     bias.resize(n_pad, MASKED);
-    // SAFETY: query rows hold dh floats from `base`; kt and the bias are n_pad wide; the
-    // probabilities are [n][n_pad].
-    unsafe {
-        product(
-            Strided {
-                ptr: input.q[base..].as_ptr(),
-                ld: width,
-            },
-            Strided {
-                ptr: kt.as_ptr(),
-                ld: n_pad,
-            },
-            Strided {
-                ptr: probs.as_mut_ptr().cast(),
-                ld: n_pad,
-            },
-            Dims {
-                rows: n,
-                k: dh,
-                cols: n_pad,
-            },
-            Some(bias.as_ptr()),
-        );
-    }
+    // SAFETY: AVX-512F is enabled here; the probabilities are this task's [n][n_pad].
+    unsafe { head.against_keys(input.q, &kt, probs.as_mut_ptr().cast(), Some(&bias)) };
     // SAFETY: the product wrote all [n][n_pad] scores.
     let probs = unsafe { &mut *(probs as *mut [MaybeUninit<f32>] as *mut [f32]) };
     let mut dropped = probs.to_vec();
@@ -128,29 +99,7 @@ unsafe fn head_forward(
                 .for_each(|(r, x)| *r += weight * x);
         }
     }
-    // SAFETY: dropped rows hold n floats; value rows dh floats from `base`; the context
-    // tile is this task's own.
-    unsafe {
-        product(
-            Strided {
-                ptr: dropped.as_ptr(),
-                ld: n_pad,
-            },
-            Strided {
-                ptr: input.v[base..].as_ptr(),
-                ld: width,
-            },
-            Strided {
-                ptr: out.at(base),
-                ld: width,
-            },
-            Dims {
-                rows: n,
-                k: n,
-                cols: dh,
-            },
-            None,
-        );
-    }
+    // SAFETY: AVX-512F is enabled here; the context rows of this head are this task's.
+    unsafe { head.times_rows(&dropped, n_pad, input.v, out.at(0)) };
     received
 }

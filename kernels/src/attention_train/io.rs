@@ -1,5 +1,6 @@
 //! What the training attention takes and returns.
 
+use super::product::Head;
 use crate::dropout::DropoutMask;
 use crate::gemm::NR;
 
@@ -53,6 +54,18 @@ pub struct TrainAttentionGrads {
 }
 
 impl TrainAttentionInput<'_> {
+    /// Where task `task` (sequence `task / heads`, head `task % heads`) lies.
+    pub(super) fn head(&self, task: usize) -> Head {
+        let (seq, hd) = (task / self.heads, task % self.heads);
+        Head {
+            base: seq * self.n * self.width() + hd * self.head_dim,
+            n: self.n,
+            n_pad: self.n_pad(),
+            dh: self.head_dim,
+            width: self.width(),
+        }
+    }
+
     pub(super) fn width(&self) -> usize {
         self.heads * self.head_dim
     }
