@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{kernels_available, uniform};
+use common::{bridge_available, uniform};
 use lat_kernels::AdamWParams;
 use lat_kernels::flex::{adamw, fused_optimizer_steps};
 
@@ -54,10 +54,10 @@ fn assert_same(a: &Linear, b: &Linear, what: &str) {
 
 #[test]
 fn matches_burns_adamw_step_by_step() {
-    if !kernels_available() {
+    if !bridge_available() {
         return;
     }
-    let device = Device::default().autodiff();
+    let device = Device::flex().autodiff();
     for decay in [0.0, 0.1] {
         let mut ours_model = LinearConfig::new(40, 50).init(&device);
         let mut burns_model = ours_model.clone();
@@ -80,10 +80,10 @@ fn matches_burns_adamw_step_by_step() {
 
 #[test]
 fn its_state_resumes_in_burns_adamw() {
-    if !kernels_available() {
+    if !bridge_available() {
         return;
     }
-    let device = Device::default().autodiff();
+    let device = Device::flex().autodiff();
     let mut model = LinearConfig::new(40, 50).init(&device);
     let mut ours = adamw(params(0.0));
     for s in 0..3 {

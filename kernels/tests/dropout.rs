@@ -5,7 +5,7 @@ mod common;
 
 use burn::nn::DropoutConfig;
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{kernels_available, uniform};
+use common::{bridge_available, kernels_available, uniform};
 use lat_kernels::flex::dropout_layer;
 use lat_kernels::{DropoutMask, dropout};
 
@@ -64,10 +64,10 @@ fn a_seed_fixes_the_mask_and_another_seed_changes_it() {
 
 #[test]
 fn the_backward_pass_drops_what_the_forward_dropped() {
-    if !kernels_available() {
+    if !bridge_available() {
         return;
     }
-    let device = Device::default().autodiff();
+    let device = Device::flex().autodiff();
     device.seed(3);
     let layer = DropoutConfig::new(0.3).init();
     let (rows, cols) = (37, 50);
@@ -109,9 +109,9 @@ fn the_backward_pass_drops_what_the_forward_dropped() {
 
 #[test]
 fn dropout_stands_aside_where_it_would_do_nothing() {
-    let autodiff = Device::default().autodiff();
+    let autodiff = Device::flex().autodiff();
     let x = Tensor::<2>::ones([2, 3], &autodiff);
     assert!(dropout_layer(&x, &DropoutConfig::new(0.0).init()).is_none());
-    let plain = Tensor::<2>::ones([2, 3], &Device::default());
+    let plain = Tensor::<2>::ones([2, 3], &Device::flex());
     assert!(dropout_layer(&plain, &DropoutConfig::new(0.1).init()).is_none());
 }

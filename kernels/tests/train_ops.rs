@@ -8,7 +8,7 @@ use burn::module::Param;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{kernels_available, uniform};
+use common::{bridge_available, kernels_available, uniform};
 use lat_kernels::flex::{dense, dense_gelu, residual_layer_norm};
 use lat_kernels::{Activation, DenseSaved, DenseWanted, dense_backward};
 
@@ -76,7 +76,7 @@ fn dense_backward_by_hand() {
 }
 
 fn check_dense(with_gelu: bool) {
-    let device = Device::default().autodiff();
+    let device = Device::flex().autodiff();
     // Not multiples of the tile (8 x 48) or panel widths, and more rows than one task.
     let (m, k, n) = (301, 40, 100);
     let layer = random_linear(k, n, 3, &device);
@@ -107,24 +107,24 @@ fn check_dense(with_gelu: bool) {
 
 #[test]
 fn dense_matches_burns_linear_and_its_gradients() {
-    if kernels_available() {
+    if bridge_available() {
         check_dense(false);
     }
 }
 
 #[test]
 fn dense_gelu_matches_burns_linear_gelu_and_its_gradients() {
-    if kernels_available() {
+    if bridge_available() {
         check_dense(true);
     }
 }
 
 #[test]
 fn a_constant_input_gets_no_gradient_but_the_weights_do() {
-    if !kernels_available() {
+    if !bridge_available() {
         return;
     }
-    let device = Device::default().autodiff();
+    let device = Device::flex().autodiff();
     let layer = random_linear(32, 16, 5, &device);
     let x = tensor(uniform(4 * 32, 6), [4, 32], &device);
     let grads = dense(&x, &layer).expect("kernels").sum().backward();
@@ -143,7 +143,7 @@ fn a_constant_input_gets_no_gradient_but_the_weights_do() {
 
 #[test]
 fn the_training_ops_stand_aside_without_autodiff() {
-    let device = Device::default();
+    let device = Device::flex();
     let layer = random_linear(32, 16, 7, &device);
     let x = tensor(uniform(4 * 32, 8), [4, 32], &device);
     assert!(
@@ -156,10 +156,10 @@ fn the_training_ops_stand_aside_without_autodiff() {
 
 #[test]
 fn residual_layer_norm_matches_burns_and_its_gradients() {
-    if !kernels_available() {
+    if !bridge_available() {
         return;
     }
-    let device = Device::default().autodiff();
+    let device = Device::flex().autodiff();
     let (rows, d) = (130, 48);
     let mut norm: LayerNorm = LayerNormConfig::new(d).with_epsilon(1e-12).init(&device);
     norm.gamma = Param::from_tensor(tensor(uniform(d, 21), [d], &device));

@@ -56,3 +56,13 @@ pub fn kernels_available() -> bool {
     }
     ok
 }
+
+/// Whether the bridge to burn's flex device runs its kernels here (AVX-512F, and
+/// `LAT_KERNELS` not `off`); tests of the bridge return early otherwise.
+pub fn bridge_available() -> bool {
+    let ok = lat_kernels::cpu::enabled();
+    if !ok {
+        eprintln!("the kernels are off or absent here: bridge test skipped");
+    }
+    ok
+}
