@@ -200,7 +200,7 @@ fn norm_params(norm: &LayerNorm) -> Option<NormValues> {
 }
 
 /// Key bias (`[batch_size, n]`) and voters (the same, 1 for real slots) from the counts.
-fn masks(counts: &[usize], n: usize) -> (Vec<f32>, Vec<f32>) {
+pub(super) fn masks(counts: &[usize], n: usize) -> (Vec<f32>, Vec<f32>) {
     let real = |c: usize| (0..n).map(move |j| j < c);
     let key_bias = counts
         .iter()

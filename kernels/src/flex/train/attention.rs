@@ -15,9 +15,9 @@ use burn_flex::{Flex, FlexTensor};
 
 use super::dropout::mask_for;
 use super::tensors::{Ad, AdTensor, contiguous, flex, tracked, values};
-use crate::attention::MASKED;
 use crate::attention_train::{TrainAttentionInput, attention_backward, attention_forward};
 use crate::dropout::DropoutMask;
+use crate::flex::encoder::masks;
 use crate::sublayers::TrainAttention;
 
 /// `dropout(softmax(q kᵀ/√d + padding bias)) v` per head for `[batch_size * n, hidden]`
@@ -50,15 +50,7 @@ pub fn attention_core(
     let [qv, kv, vv] = operands
         .each_ref()
         .map(|t| contiguous(t.primitive().clone()));
-    let real = |c: usize| (0..n).map(move |j| j < c);
-    let key_bias: Vec<f32> = counts
-        .iter()
-        .flat_map(|&c| real(c).map(|r| if r { 0.0 } else { MASKED }))
-        .collect();
-    let voters: Vec<f32> = counts
-        .iter()
-        .flat_map(|&c| real(c).map(|r| if r { 1.0 } else { 0.0 }))
-        .collect();
+    let (key_bias, voters) = masks(counts, n);
     let dims = Dims {
         batch_size,
         n,
