@@ -3,9 +3,12 @@
 //! CPU kernels for lat's encoder, used when the model runs on burn's flex device on a CPU
 //! with AVX-512F: a GEMM with bias and GELU fused into its epilogue, a fused attention
 //! that also yields each token's significance (the attention it receives), and a residual
-//! LayerNorm. Everywhere else (wgpu, autodiff, other CPUs, `LAT_KERNELS=off`) the model
-//! keeps burn's own ops: every function of [`flex`] answers `None` and the caller runs
-//! its burn composite, which stays the definition the kernels are tested against.
+//! LayerNorm; for training on flex under autodiff, differentiable versions of the dense,
+//! attention, LayerNorm and dropout steps whose backward passes run here too, and a fused
+//! AdamW. Everywhere else (wgpu, other CPUs, `LAT_KERNELS=off`, gradient checkpointing)
+//! the model keeps burn's own ops: every function of [`flex`] answers `None` and the
+//! caller runs its burn composite, which stays the definition the kernels are tested
+//! against.
 
 pub mod adamw;
 #[cfg(target_arch = "x86_64")]

@@ -1,6 +1,7 @@
 //! The bridge between burn tensors and the kernels: each function takes the model's own
 //! modules and tensors, runs the fused kernels when the tensors live on the flex device
-//! (without autodiff) on an AVX-512 CPU, and returns `None` otherwise, so that the caller
+//! (inference entries without autodiff, the training entries of `train` under it) on an
+//! AVX-512 CPU, and returns `None` otherwise, so that the caller
 //! runs its burn composite instead. The composite stays the definition; the kernels are
 //! tested against it.
 
