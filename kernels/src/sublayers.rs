@@ -36,7 +36,7 @@ pub struct FeedForwardWeights<'a> {
     pub epsilon: f64,
 }
 
-/// What [`self_attention`] returns.
+/// What `flex::self_attention` returns.
 #[derive(Debug)]
 pub struct FusedAttention {
     /// `LayerNorm(x + O(attention(x)))`, `[batch_size, n, hidden]`.

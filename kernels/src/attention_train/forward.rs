@@ -9,7 +9,7 @@ use crate::attention::{MASKED, softmax_in_place};
 use crate::dropout::dropout_in_place;
 use crate::out_ptr::OutPtr;
 
-/// The forward pass: context, probabilities kept for [`attention_backward`], significance.
+/// The forward pass: context, probabilities kept for [`attention_backward`](super::attention_backward), significance.
 ///
 /// # Panics
 /// When the CPU lacks AVX-512F or a shape disagrees.
