@@ -6,12 +6,16 @@ use burn_flex::{Flex, FlexTensor};
 /// The flex primitive behind `tensor` as contiguous f32, or `None` when the tensor lives
 /// elsewhere (another device, autodiff) or holds another dtype.
 pub(crate) fn flex_f32<const D: usize>(tensor: &Tensor<D>) -> Option<FlexTensor> {
-    let primitive = flex_primitive(tensor)?;
-    Some(if primitive.as_slice::<f32>().is_some() {
+    Some(contiguous(flex_primitive(tensor)?))
+}
+
+/// `primitive` as a contiguous buffer starting at its first element.
+pub(crate) fn contiguous(primitive: FlexTensor) -> FlexTensor {
+    if primitive.as_slice::<f32>().is_some() {
         primitive
     } else {
         primitive.to_contiguous()
-    })
+    }
 }
 
 /// The flex primitive behind `tensor` as it is (possibly a strided view), when it holds f32.
@@ -20,7 +24,7 @@ pub(crate) fn flex_primitive<const D: usize>(tensor: &Tensor<D>) -> Option<FlexT
     (primitive.dtype() == burn::tensor::DType::F32).then_some(primitive)
 }
 
-/// The f32 elements of a primitive made by [`flex_f32`].
+/// The f32 elements of a primitive made by [`flex_f32`] or [`contiguous`].
 pub(crate) fn values(primitive: &FlexTensor) -> &[f32] {
     primitive.as_slice::<f32>().unwrap_or_default()
 }

@@ -1,10 +1,12 @@
 //! Moving between burn tensors on the autodiff-over-flex device, their tracked primitives
-//! and plain f32 buffers.
+//! and plain f32 buffers (the flex-side helpers are the inference bridge's own).
 
 use burn::tensor::{Tensor, TensorData};
 use burn_autodiff::Autodiff;
 use burn_backend::backend::BackendTypes;
 use burn_flex::{Flex, FlexTensor};
+
+pub(super) use crate::flex::tensors::{contiguous, values};
 
 /// The backend the training ops run on: flex under autodiff, every activation kept
 /// (burn's default; a device with gradient checkpointing is another backend and falls
@@ -18,20 +20,6 @@ pub(super) type AdTensor = <Ad as BackendTypes>::FloatTensorPrimitive;
 pub(super) fn tracked<const D: usize>(tensor: &Tensor<D>) -> Option<AdTensor> {
     let primitive = tensor.clone().try_into_primitive::<Ad>().ok()?;
     (primitive.primitive().dtype() == burn::tensor::DType::F32).then_some(primitive)
-}
-
-/// `primitive` as a contiguous buffer starting at its first element.
-pub(super) fn contiguous(primitive: FlexTensor) -> FlexTensor {
-    if primitive.as_slice::<f32>().is_some() {
-        primitive
-    } else {
-        primitive.to_contiguous()
-    }
-}
-
-/// The f32 elements of a primitive made by [`contiguous`].
-pub(super) fn values(primitive: &FlexTensor) -> &[f32] {
-    primitive.as_slice::<f32>().unwrap_or_default()
 }
 
 /// A flex primitive owning `data` with `shape`.
