@@ -19,8 +19,11 @@ use core::arch::x86_64::{
 };
 use rayon::prelude::*;
 
+use crate::cpu::Precision;
+use crate::gemm_bf16::linear_bf16_into;
 use crate::out_ptr::OutPtr;
 use crate::packed::PackedWeight;
+use crate::packed_bf16::Bf16Weight;
 
 use crate::simd_math;
 
@@ -91,6 +94,8 @@ pub(crate) struct BOperand<'a> {
     pub data: &'a [f32],
     /// The same as halves, for short inputs, when exact.
     pub half: Option<&'a [u16]>,
+    /// The same rounded to bf16 for AMX, read instead when the precision is bf16.
+    pub bf16: Option<&'a Bf16Weight>,
     /// Bias padded to whole panels, if any.
     pub bias: Option<&'a [f32]>,
     /// Rows.
@@ -104,6 +109,7 @@ impl PackedWeight {
         BOperand {
             data: &self.panels,
             half: self.half_panels.as_deref(),
+            bf16: self.bf16.as_ref(),
             bias: Some(&self.bias),
             k: self.k,
             n: self.n,
@@ -131,6 +137,12 @@ pub(crate) fn linear_into(
     };
     assert_eq!(a.len(), a_len, "input is not [m, k]");
     assert!(out.len() >= m * n, "output is not [m, n]");
+    if let Some(bf16) = w
+        .bf16
+        .filter(|_| !grouped && crate::cpu::precision() == Precision::Bf16)
+    {
+        return linear_bf16_into(a, m, bf16, activation, out);
+    }
     // A short input is one row block, so that every B panel is read once.
     let task_rows = if m <= SHORT_ROWS { m.max(1) } else { TASK_ROWS };
     let row_tasks = m.div_ceil(task_rows);
@@ -347,9 +359,10 @@ impl Tile {
     }
 }
 
+/// The activation on one register of C.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn epilogue(v: __m512, act: Activation) -> __m512 {
+pub(crate) fn epilogue(v: __m512, act: Activation) -> __m512 {
     match act {
         Activation::Identity => v,
         Activation::Gelu => simd_math::gelu(v),
@@ -357,7 +370,7 @@ fn epilogue(v: __m512, act: Activation) -> __m512 {
 }
 
 /// Store masks for the `V` 16-lane registers of a tile row `width` columns wide.
-fn column_masks<const V: usize>(width: usize) -> [__mmask16; V] {
+pub(crate) fn column_masks<const V: usize>(width: usize) -> [__mmask16; V] {
     core::array::from_fn(|v| {
         let w = width.saturating_sub(16 * v);
         if w >= 16 {

@@ -12,6 +12,8 @@
 
 pub mod adamw;
 #[cfg(target_arch = "x86_64")]
+pub mod amx;
+#[cfg(target_arch = "x86_64")]
 pub mod attention;
 #[cfg(target_arch = "x86_64")]
 pub mod attention_train;
@@ -30,6 +32,8 @@ pub mod gelu;
 #[cfg(target_arch = "x86_64")]
 pub mod gemm;
 #[cfg(target_arch = "x86_64")]
+pub mod gemm_bf16;
+#[cfg(target_arch = "x86_64")]
 pub mod layer_norm;
 #[cfg(target_arch = "x86_64")]
 pub mod layer_norm_grad;
@@ -37,6 +41,8 @@ pub mod layer_norm_grad;
 mod out_ptr;
 #[cfg(target_arch = "x86_64")]
 pub mod packed;
+#[cfg(target_arch = "x86_64")]
+pub mod packed_bf16;
 mod pool;
 #[cfg(target_arch = "x86_64")]
 mod simd_math;
@@ -57,6 +63,8 @@ pub use dropout::{DropoutMask, dropout};
 #[cfg(target_arch = "x86_64")]
 pub use gemm::{Activation, linear, linear_to};
 #[cfg(target_arch = "x86_64")]
+pub use gemm_bf16::linear_bf16;
+#[cfg(target_arch = "x86_64")]
 pub use layer_norm::{LayerNormParams, add_layer_norm};
 #[cfg(target_arch = "x86_64")]
 pub use layer_norm_grad::{
@@ -64,4 +72,6 @@ pub use layer_norm_grad::{
 };
 #[cfg(target_arch = "x86_64")]
 pub use packed::PackedWeight;
+#[cfg(target_arch = "x86_64")]
+pub use packed_bf16::Bf16Weight;
 pub use pool::on_compute_pool;

@@ -7,6 +7,7 @@ use half::f16;
 use rayon::prelude::*;
 
 use crate::gemm::PW;
+use crate::packed_bf16::Bf16Weight;
 
 /// A weight `[k, n]` packed for the micro-kernel, with its bias padded alike.
 #[derive(Debug, Clone)]
@@ -18,6 +19,9 @@ pub struct PackedWeight {
     /// (a checkpoint shipped in F16, as the default model): short inputs are bound by
     /// reading the weights, and this halves the bytes without changing one value.
     pub(crate) half_panels: Option<Vec<u16>>,
+    /// The same weight rounded to bf16 in AMX tiles, kept when inference runs in bf16
+    /// ([`crate::cpu::Precision`]).
+    pub(crate) bf16: Option<Bf16Weight>,
     pub(crate) bias: Vec<f32>,
 }
 
@@ -111,8 +115,24 @@ impl PackedWeight {
             n,
             panels,
             half_panels: None,
+            bf16: None,
             bias: padded,
         }
+    }
+
+    /// Adds the bf16 tiles of the same `[k, n]` weight and bias, which the GEMM reads
+    /// instead of the f32 panels while the precision is [`crate::cpu::Precision::Bf16`].
+    ///
+    /// # Panics
+    /// As [`PackedWeight::new`], or when `weight` is not the `[k, n]` packed here.
+    pub fn with_bf16(mut self, weight: &[f32], bias: Option<&[f32]>) -> Self {
+        self.bf16 = Some(Bf16Weight::new(weight, bias, self.k, self.n));
+        self
+    }
+
+    /// Whether bf16 tiles are kept.
+    pub fn has_bf16(&self) -> bool {
+        self.bf16.is_some()
     }
 
     /// Whether the weights are exact halves, so that short inputs read them at half size.

@@ -16,6 +16,7 @@ use burn_flex::FlexTensor;
 
 use super::tensors::{flex_f32, flex_primitive, values};
 use crate::PackedWeight;
+use crate::cpu::Precision;
 
 /// Entries kept; one model layer uses four (QKV, attention output, FFN in, FFN out).
 const CAPACITY: usize = 256;
@@ -31,6 +32,10 @@ fn same(a: &FlexTensor, b: &FlexTensor) -> bool {
     Arc::ptr_eq(&a.data_arc(), &b.data_arc()) && a.layout() == b.layout()
 }
 
+fn same_sources(a: &[FlexTensor], b: &[FlexTensor]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
+}
+
 /// The linears' weights side by side (`[k, Σ n_i]`) with their biases, packed; `None`
 /// when a parameter is not an f32 flex tensor or the inputs differ in k.
 pub(crate) fn packed(linears: &[&Linear]) -> Option<Arc<PackedWeight>> {
@@ -42,9 +47,11 @@ pub(crate) fn packed(linears: &[&Linear]) -> Option<Arc<PackedWeight>> {
         }
     }
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    let hit = cache.iter().position(|e| {
-        e.sources.len() == sources.len() && e.sources.iter().zip(&sources).all(|(a, b)| same(a, b))
-    });
+    // An entry packed while inference ran f32 lacks the bf16 tiles: a miss in bf16.
+    let bf16 = crate::cpu::precision() == Precision::Bf16;
+    let hit = cache
+        .iter()
+        .position(|e| same_sources(&e.sources, &sources) && (e.packed.has_bf16() || !bf16));
     if let Some(i) = hit {
         let entry = cache.remove(i)?;
         let packed = Arc::clone(&entry.packed);
@@ -52,9 +59,12 @@ pub(crate) fn packed(linears: &[&Linear]) -> Option<Arc<PackedWeight>> {
         return Some(packed);
     }
     drop(cache);
-    let packed = Arc::new(pack(linears)?);
+    let packed = Arc::new(pack(linears, bf16)?);
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    cache.retain(|e| !e.sources.iter().any(FlexTensor::is_unique));
+    // Also drops this weight's f32-only entry when bf16 tiles replace it.
+    cache.retain(|e| {
+        !e.sources.iter().any(FlexTensor::is_unique) && !same_sources(&e.sources, &sources)
+    });
     cache.push_front(Entry {
         sources,
         packed: Arc::clone(&packed),
@@ -68,7 +78,7 @@ pub fn cached_packed_weights() -> usize {
     CACHE.lock().unwrap_or_else(PoisonError::into_inner).len()
 }
 
-fn pack(linears: &[&Linear]) -> Option<PackedWeight> {
+fn pack(linears: &[&Linear], bf16: bool) -> Option<PackedWeight> {
     let k = linears.first()?.weight.dims()[0];
     let widths: Vec<usize> = linears.iter().map(|l| l.weight.dims()[1]).collect();
     if linears.iter().any(|l| l.weight.dims()[0] != k) {
@@ -88,5 +98,10 @@ fn pack(linears: &[&Linear]) -> Option<PackedWeight> {
         }
         c0 += width;
     }
-    Some(PackedWeight::new(&weight, Some(&bias), k, n))
+    let packed = PackedWeight::new(&weight, Some(&bias), k, n);
+    Some(if bf16 {
+        packed.with_bf16(&weight, Some(&bias))
+    } else {
+        packed
+    })
 }

@@ -1,0 +1,199 @@
+//! `C = act(A · B + bias)` with A and B rounded to bf16 and the products accumulated in f32
+//! on AMX tiles: the opt-in reduced-precision path for inference (`LAT_PRECISION=bf16`).
+//!
+//! A is rounded once per call into a zero-padded copy (whole 32-row blocks, whole 32-value
+//! k tiles); B is a [`Bf16Weight`]. Each C block of 32 x 32 (two row tiles by two column
+//! tiles) accumulates in four tile registers over all of k, then goes through a small
+//! buffer to the same epilogue as the f32 GEMM (bias, GELU, masked stores). Work is split
+//! like the f32 GEMM's: short inputs by column blocks only, so that every B tile is read
+//! once; longer ones in tasks of 128 rows by 96 columns.
+
+use core::arch::x86_64::{
+    __m512i, _mm512_add_ps, _mm512_cvtne2ps_pbh, _mm512_loadu_ps, _mm512_mask_storeu_ps,
+    _mm512_storeu_si512,
+};
+use core::mem::MaybeUninit;
+
+use half::bf16;
+use rayon::prelude::*;
+
+use crate::amx::{Block, TILE_COLS, TILE_ROWS, Tiles, with_tiles};
+use crate::gemm::{Activation, column_masks, epilogue};
+use crate::out_ptr::OutPtr;
+use crate::packed_bf16::Bf16Weight;
+
+/// Rows of C per block (two row tiles).
+const BLOCK_ROWS: usize = 2 * TILE_ROWS;
+/// Columns of C per block (two column tiles).
+const BLOCK_COLS: usize = 2 * TILE_COLS;
+/// Inputs up to this many rows are split by column blocks only.
+const SHORT_ROWS: usize = 256;
+/// Rows and columns per task beyond that.
+const TASK_ROWS: usize = 4 * BLOCK_ROWS;
+const TASK_COLS: usize = 3 * BLOCK_COLS;
+
+/// `act(a · w + bias)` into a new row-major `[m, n]` buffer, `a` row-major `[m, k]`.
+///
+/// # Panics
+/// When `a` is not `[m, k]` or AMX is not available ([`crate::amx::available`]).
+pub fn linear_bf16(a: &[f32], m: usize, w: &Bf16Weight, activation: Activation) -> Vec<f32> {
+    let mut out = Vec::with_capacity(m * w.n);
+    linear_bf16_into(a, m, w, activation, out.spare_capacity_mut());
+    // SAFETY: `linear_bf16_into` wrote all m * n elements.
+    unsafe { out.set_len(m * w.n) };
+    out
+}
+
+/// [`linear_bf16`] into `out` (`[m, n]`, contents ignored), which is fully overwritten.
+pub(crate) fn linear_bf16_into(
+    a: &[f32],
+    m: usize,
+    w: &Bf16Weight,
+    activation: Activation,
+    out: &mut [MaybeUninit<f32>],
+) {
+    let (k, n) = (w.k, w.n);
+    assert_eq!(a.len(), m * k, "input is not [m, k]");
+    assert!(out.len() >= m * n, "output is not [m, n]");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let k_pad = Bf16Weight::pad_k(k);
+    let a16 = round_rows(a, m, k, k_pad);
+    let (task_rows, task_cols) = if m <= SHORT_ROWS {
+        (m, BLOCK_COLS)
+    } else {
+        (TASK_ROWS, TASK_COLS)
+    };
+    let row_tasks = m.div_ceil(task_rows);
+    let col_tasks = n.div_ceil(task_cols);
+    let ptr = OutPtr(out.as_mut_ptr().cast());
+    let column_tile = k_pad * TILE_COLS;
+    (0..row_tasks * col_tasks).into_par_iter().for_each(|task| {
+        let (ct, rt) = (task / row_tasks, task % row_tasks);
+        let rows = rt * task_rows..(rt * task_rows + task_rows).min(m);
+        let cols = ct * task_cols..(ct * task_cols + task_cols).min(n);
+        with_tiles(|tiles| {
+            for c0 in cols.step_by(BLOCK_COLS) {
+                let b = w.tiles[c0 / TILE_COLS * column_tile..].as_ptr();
+                for r0 in rows.clone().step_by(BLOCK_ROWS) {
+                    let height = BLOCK_ROWS.min(m - r0);
+                    let block = Block {
+                        a: a16[r0 * k_pad..].as_ptr(),
+                        lda: k_pad,
+                        b: [b, b.wrapping_add(column_tile)],
+                        k_blocks: k_pad / crate::amx::TILE_K,
+                        row_tiles: height.div_ceil(TILE_ROWS),
+                        c: core::ptr::null_mut(),
+                    };
+                    let store = Store {
+                        out: ptr.at(r0 * n + c0),
+                        ldc: n,
+                        height,
+                        width: BLOCK_COLS.min(n - c0),
+                        bias: &w.bias[c0..c0 + BLOCK_COLS],
+                    };
+                    // SAFETY: A has whole 32-row blocks of k_pad values, B two column
+                    // tiles of k_pad / 32 tiles (n is padded to column pairs), and the
+                    // block [r0.., c0..] of `out` belongs to this task alone.
+                    unsafe { run_block(block, &store, tiles, activation) };
+                }
+            }
+        });
+    });
+}
+
+/// Where a C block goes: `height` rows of `width` columns from `out`, stride `ldc`.
+struct Store<'a> {
+    out: *mut f32,
+    ldc: usize,
+    height: usize,
+    width: usize,
+    /// 32 floats.
+    bias: &'a [f32],
+}
+
+/// A C block through its tile buffer to the epilogue.
+///
+/// # Safety
+/// As [`Block::run`] for `block` (its `c` is replaced); `store.out` must address
+/// `height` writable rows of `width` floats with stride `ldc`.
+#[target_feature(enable = "avx512f")]
+unsafe fn run_block(mut block: Block, store: &Store<'_>, tiles: Tiles, act: Activation) {
+    #[repr(align(64))]
+    struct Buffer([f32; BLOCK_ROWS * BLOCK_COLS]);
+    let mut c = Buffer([0.0; BLOCK_ROWS * BLOCK_COLS]);
+    block.c = c.0.as_mut_ptr();
+    // SAFETY: the caller's contract; `c` holds 32 rows of 32 floats.
+    unsafe { block.run(tiles) };
+    // SAFETY: the bias has 32 floats.
+    let bias = unsafe {
+        [
+            _mm512_loadu_ps(store.bias.as_ptr()),
+            _mm512_loadu_ps(store.bias.as_ptr().add(16)),
+        ]
+    };
+    let [m0, m1] = column_masks::<2>(store.width);
+    for (i, row) in c.0.chunks_exact(BLOCK_COLS).take(store.height).enumerate() {
+        // SAFETY: `row` has 32 floats; the masks keep the stores within `width` columns
+        // of row i < height.
+        unsafe {
+            let lo = epilogue(_mm512_add_ps(_mm512_loadu_ps(row.as_ptr()), bias[0]), act);
+            let hi = epilogue(
+                _mm512_add_ps(_mm512_loadu_ps(row.as_ptr().add(16)), bias[1]),
+                act,
+            );
+            let dst = store.out.add(i * store.ldc);
+            _mm512_mask_storeu_ps(dst, m0, lo);
+            _mm512_mask_storeu_ps(dst.add(16), m1, hi);
+        }
+    }
+}
+
+/// `a` (`[m, k]`) rounded to bf16 into `[m_pad, k_pad]`, zeros in the padding, `m_pad` a
+/// whole number of C blocks.
+fn round_rows(a: &[f32], m: usize, k: usize, k_pad: usize) -> Vec<u16> {
+    let m_pad = m.div_ceil(BLOCK_ROWS) * BLOCK_ROWS;
+    let mut a16 = vec![0u16; m_pad * k_pad];
+    a16.par_chunks_mut(k_pad * 16)
+        .zip(a.par_chunks(k * 16))
+        .for_each(|(dst, src)| {
+            for (d, s) in dst.chunks_exact_mut(k_pad).zip(src.chunks_exact(k)) {
+                round_row(s, d);
+            }
+        });
+    a16
+}
+
+/// Rounds `src` to bf16 bits in `dst[..src.len()]` (to nearest, ties to even).
+fn round_row(src: &[f32], dst: &mut [u16]) {
+    let vector = if std::arch::is_x86_feature_detected!("avx512bf16") {
+        // SAFETY: AVX512-BF16 detected.
+        unsafe { round_row_avx512(src, dst) }
+    } else {
+        0
+    };
+    for (d, s) in dst[vector..src.len()].iter_mut().zip(&src[vector..]) {
+        *d = bf16::from_f32(*s).to_bits();
+    }
+}
+
+/// The whole 32-value chunks of [`round_row`]; answers how many values it rounded.
+#[target_feature(enable = "avx512f,avx512bf16")]
+fn round_row_avx512(src: &[f32], dst: &mut [u16]) -> usize {
+    let chunks = src.len() / 32;
+    for (d, s) in dst
+        .chunks_exact_mut(32)
+        .zip(src.chunks_exact(32))
+        .take(chunks)
+    {
+        // SAFETY: `s` has 32 readable floats, `d` 32 writable u16.
+        unsafe {
+            let lo = _mm512_loadu_ps(s.as_ptr());
+            let hi = _mm512_loadu_ps(s.as_ptr().add(16));
+            let packed: __m512i = core::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
+            _mm512_storeu_si512(d.as_mut_ptr().cast(), packed);
+        }
+    }
+    chunks * 32
+}
