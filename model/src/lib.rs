@@ -42,6 +42,7 @@ mod layer;
 mod length_config;
 mod loader;
 pub mod metrics;
+pub mod precision;
 mod question_answering;
 mod restore;
 mod token_drop;

@@ -70,6 +70,8 @@ pub struct Metrics {
     pub frontier_info: IntGaugeVec,
     /// Points of the active frontier.
     pub frontier_points: IntGaugeVec,
+    /// 1 for the device and precision this process computes on.
+    pub engine_info: IntGaugeVec,
     /// 1 when ready.
     pub ready: Gauge,
     /// SLO mode's end-to-end target (0: off).
@@ -304,6 +306,12 @@ impl Metrics {
                 "Points of the frontier serving now.",
                 &["model"],
             ),
+            engine_info: gauge(
+                &r,
+                "lat_engine_info",
+                "1 for the device and the linears' precision this process computes with.",
+                &["device", "precision"],
+            ),
             ready,
             registry: r,
         }
@@ -345,6 +353,14 @@ impl Metrics {
         let _ = self.tokens_kept.with_label_values(&[model]);
         let _ = self.queue_depth.with_label_values(&[model]);
         let _ = self.inflight.with_label_values(&[model]);
+    }
+
+    /// Records the device and precision the engines compute with.
+    pub fn set_engine(&self, device: &str, precision: &str) {
+        self.engine_info.reset();
+        self.engine_info
+            .with_label_values(&[device, precision])
+            .set(1);
     }
 
     /// Marks `version` (with `points` points) as serving for `model`, replacing `previous`.

@@ -26,6 +26,11 @@ fn a_fresh_clone_serves_the_default_model() {
     let models: serde_json::Value = serde_json::from_str(&models.body).unwrap();
     assert_eq!(models["models"][0]["name"], "sst2", "{models}");
     assert_eq!(models["models"][0]["task"], "classification", "{models}");
+    let metrics = http(&addr, "GET", "/metrics", None).unwrap().body;
+    assert!(
+        metrics.contains(r#"lat_engine_info{device="cpu",precision="f32"} 1"#),
+        "{metrics}"
+    );
 
     let half = classify(
         &addr,

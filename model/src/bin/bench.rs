@@ -142,9 +142,10 @@ fn main() -> Result<()> {
     let head = Head::SequenceClassification { num_labels: 2 };
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all cores".into());
     println!(
-        "model {} on {:?}, threads: {threads}",
+        "model {} on {:?}, threads: {threads}, precision: {} (LAT_PRECISION)",
         args.model_dir.display(),
-        device
+        device,
+        lat_model::precision::precision()
     );
     let mut configs = vec![(String::from("full"), LengthConfig::keep_all(layers))];
     for &rate in &args.rates {

@@ -158,6 +158,10 @@ pub struct EvalClassifyArgs {
     tsv: TsvArgs,
     #[command(flatten)]
     configs: EvalConfigArgs,
+    /// The label column's values in label-index order, comma-separated, when they differ
+    /// from the model's class names (e.g. `0,1` for the shipped `negative,positive` model).
+    #[arg(long, value_delimiter = ',')]
+    label_values: Option<Vec<String>>,
     /// Examples per forward pass.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
@@ -182,7 +186,11 @@ pub fn evaluate(args: EvalClassifyArgs) -> Result<()> {
         .dev
         .clone()
         .unwrap_or_else(|| data_dir().join("sst2/dev.tsv"));
-    let dev_data = read(&dev_path, &columns(&args.tsv, Some(meta.labels.clone())))?;
+    let labels = args
+        .label_values
+        .clone()
+        .unwrap_or_else(|| meta.labels.clone());
+    let dev_data = read(&dev_path, &columns(&args.tsv, Some(labels)))?;
     let tokenizer =
         BertTokenizer::from_file(&args.model_dir.join("tokenizer.json"), meta.max_length)?;
     let dev = ClassificationDevSet {
