@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # lat's forward against PyTorch (fp32, bf16 autocast) and ONNX Runtime (fp32), side by side
 # in one run: the same model (all-MiniLM-L6-v2 with a 2-class head), inputs, shapes,
-# threads and timing rule; lat also once on burn's own ops (LAT_KERNELS=off), the before. lat runs full length, constant keep rates and the default
-# model's frontier points (their lengths, applied to the base weights: speed does not
-# depend on the values). Peers go into a virtual environment outside the clone (about
+# threads and timing rule; lat also once on burn's own ops (LAT_KERNELS=off), the before,
+# and once in opt-in bf16 on AMX (LAT_PRECISION=bf16). lat runs full length, constant keep
+# rates and the default model's frontier points (their lengths, applied to the base
+# weights: speed does not depend on the values). Peers go into a virtual environment outside the clone (about
 # 6 GB: PyPI's torch wheel pulls the CUDA packages); they never become lat dependencies.
 #
 #   scripts/bench-compare.sh            # 2 threads; results in docs/results/bench-compare/
@@ -34,6 +35,14 @@ PY
 cargo build --release --locked -p lat-model --bin lat-bench >/dev/null
 RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/lat-bench" --model-dir "$model" \
   --rates 0.8,0.6 --points "$points" --label lat --json "$OUT/lat.jsonl"
+# Opt-in bf16 (AMX): full length and the frontier points, where this CPU has AMX-BF16.
+if LAT_PRECISION=bf16 "$CARGO_TARGET_DIR/release/lat-bench" --model-dir "$model" --batch-sizes 1 \
+    --lengths 16 --rates none --min-iters 1 --min-ms 1 | grep -q "precision: bf16"; then
+  LAT_PRECISION=bf16 RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/lat-bench" \
+    --model-dir "$model" --rates none --points "$points" --label lat-bf16 --json "$OUT/lat-bf16.jsonl"
+else
+  rm -f "$OUT/lat-bf16.jsonl"
+fi
 # The same forward on burn's own ops (the kernels switched off): the before of issue 7.
 LAT_KERNELS=off RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/lat-bench" \
   --model-dir "$model" --rates none --label lat-burn-ops --json "$OUT/lat-burn-ops.jsonl"

@@ -111,10 +111,9 @@ pub(crate) struct Tiles(());
 /// row tiles of A and the two column tiles of B, written to `c` (`16·row_tiles` rows of
 /// 32 f32, contiguous).
 pub(crate) struct Block {
-    /// A as bf16 bits, row-major with a stride of `lda` values; 16 · `row_tiles` rows of
-    /// 32 · `k_blocks` readable values.
-    pub a: *const u16,
-    pub lda: usize,
+    /// A's `row_tiles` row tiles (the second unread when 1), each `k_blocks` tiles of
+    /// 16 rows x 32 bf16 one after another, like B's.
+    pub a: [*const u16; 2],
     /// The two B column tiles, each `k_blocks` tiles of 16 x 32 bf16 one after another.
     pub b: [*const u16; 2],
     pub k_blocks: usize,
@@ -130,8 +129,8 @@ impl Block {
     /// # Safety
     /// Every pointer must address what its field says, and `k_blocks` must be at least 1.
     pub(crate) unsafe fn run(&self, _tiles: Tiles) {
-        let lda = self.lda * 2;
         let ldc = 2 * TILE_COLS * 4;
+        let [a0, a1] = self.a;
         let [b0, b1] = self.b;
         if self.row_tiles == 2 {
             // SAFETY: the caller's contract: A has 32 rows, B two column tiles of
@@ -143,16 +142,16 @@ impl Block {
                     "tilezero tmm2",
                     "tilezero tmm3",
                     "2:",
-                    "tileloadd tmm4, [{a0} + {lda}]",
-                    "tileloadd tmm5, [{a1} + {lda}]",
-                    "tileloadd tmm6, [{b0} + {ldb}]",
-                    "tileloadd tmm7, [{b1} + {ldb}]",
+                    "tileloadd tmm4, [{a0} + {ld}]",
+                    "tileloadd tmm5, [{a1} + {ld}]",
+                    "tileloadd tmm6, [{b0} + {ld}]",
+                    "tileloadd tmm7, [{b1} + {ld}]",
                     "tdpbf16ps tmm0, tmm4, tmm6",
                     "tdpbf16ps tmm1, tmm4, tmm7",
                     "tdpbf16ps tmm2, tmm5, tmm6",
                     "tdpbf16ps tmm3, tmm5, tmm7",
-                    "add {a0}, 64",
-                    "add {a1}, 64",
+                    "add {a0}, 1024",
+                    "add {a1}, 1024",
                     "add {b0}, 1024",
                     "add {b1}, 1024",
                     "dec {n}",
@@ -161,13 +160,12 @@ impl Block {
                     "tilestored [{c} + {ldc} + 64], tmm1",
                     "tilestored [{c16} + {ldc}], tmm2",
                     "tilestored [{c16} + {ldc} + 64], tmm3",
-                    a0 = inout(reg) self.a => _,
-                    a1 = inout(reg) self.a.add(TILE_ROWS * self.lda) => _,
+                    a0 = inout(reg) a0 => _,
+                    a1 = inout(reg) a1 => _,
                     b0 = inout(reg) b0 => _,
                     b1 = inout(reg) b1 => _,
                     n = inout(reg) self.k_blocks => _,
-                    lda = in(reg) lda,
-                    ldb = in(reg) ROW_BYTES,
+                    ld = in(reg) ROW_BYTES,
                     ldc = in(reg) ldc,
                     c = in(reg) self.c,
                     c16 = in(reg) self.c.add(TILE_ROWS * 2 * TILE_COLS),
@@ -181,24 +179,23 @@ impl Block {
                     "tilezero tmm0",
                     "tilezero tmm1",
                     "2:",
-                    "tileloadd tmm4, [{a0} + {lda}]",
-                    "tileloadd tmm6, [{b0} + {ldb}]",
-                    "tileloadd tmm7, [{b1} + {ldb}]",
+                    "tileloadd tmm4, [{a0} + {ld}]",
+                    "tileloadd tmm6, [{b0} + {ld}]",
+                    "tileloadd tmm7, [{b1} + {ld}]",
                     "tdpbf16ps tmm0, tmm4, tmm6",
                     "tdpbf16ps tmm1, tmm4, tmm7",
-                    "add {a0}, 64",
+                    "add {a0}, 1024",
                     "add {b0}, 1024",
                     "add {b1}, 1024",
                     "dec {n}",
                     "jnz 2b",
                     "tilestored [{c} + {ldc}], tmm0",
                     "tilestored [{c} + {ldc} + 64], tmm1",
-                    a0 = inout(reg) self.a => _,
+                    a0 = inout(reg) a0 => _,
                     b0 = inout(reg) b0 => _,
                     b1 = inout(reg) b1 => _,
                     n = inout(reg) self.k_blocks => _,
-                    lda = in(reg) lda,
-                    ldb = in(reg) ROW_BYTES,
+                    ld = in(reg) ROW_BYTES,
                     ldc = in(reg) ldc,
                     c = in(reg) self.c,
                     options(nostack),

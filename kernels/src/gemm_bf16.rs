@@ -13,11 +13,12 @@ use core::arch::x86_64::{
     _mm512_storeu_si512,
 };
 use core::mem::MaybeUninit;
+use std::cell::RefCell;
 
 use half::bf16;
 use rayon::prelude::*;
 
-use crate::amx::{Block, TILE_COLS, TILE_ROWS, Tiles, with_tiles};
+use crate::amx::{Block, TILE_COLS, TILE_K, TILE_ROWS, Tiles, with_tiles};
 use crate::gemm::{Activation, column_masks, epilogue};
 use crate::out_ptr::OutPtr;
 use crate::packed_bf16::Bf16Weight;
@@ -59,7 +60,10 @@ pub(crate) fn linear_bf16_into(
         return;
     }
     let k_pad = Bf16Weight::pad_k(k);
-    let a16 = round_rows(a, m, k, k_pad);
+    // Taken out of the thread's slot for the call: rayon may run another GEMM on this
+    // thread while it waits below, and that one must find the slot empty, not borrowed.
+    let mut a16 = ROUNDED.with_borrow_mut(std::mem::take);
+    round_rows(a, m, k, k_pad, &mut a16);
     let (task_rows, task_cols) = if m <= SHORT_ROWS {
         (m, BLOCK_COLS)
     } else {
@@ -78,11 +82,11 @@ pub(crate) fn linear_bf16_into(
                 let b = w.tiles[c0 / TILE_COLS * column_tile..].as_ptr();
                 for r0 in rows.clone().step_by(BLOCK_ROWS) {
                     let height = BLOCK_ROWS.min(m - r0);
+                    let a = a16[r0 * k_pad..].as_ptr();
                     let block = Block {
-                        a: a16[r0 * k_pad..].as_ptr(),
-                        lda: k_pad,
+                        a: [a, a.wrapping_add(TILE_ROWS * k_pad)],
                         b: [b, b.wrapping_add(column_tile)],
-                        k_blocks: k_pad / crate::amx::TILE_K,
+                        k_blocks: k_pad / TILE_K,
                         row_tiles: height.div_ceil(TILE_ROWS),
                         c: core::ptr::null_mut(),
                     };
@@ -93,7 +97,7 @@ pub(crate) fn linear_bf16_into(
                         width: BLOCK_COLS.min(n - c0),
                         bias: &w.bias[c0..c0 + BLOCK_COLS],
                     };
-                    // SAFETY: A has whole 32-row blocks of k_pad values, B two column
+                    // SAFETY: A has whole 32-row blocks of k_pad / 32 tiles, B two column
                     // tiles of k_pad / 32 tiles (n is padded to column pairs), and the
                     // block [r0.., c0..] of `out` belongs to this task alone.
                     unsafe { run_block(block, &store, tiles, activation) };
@@ -101,6 +105,13 @@ pub(crate) fn linear_bf16_into(
             }
         });
     });
+    ROUNDED.with_borrow_mut(|slot| *slot = a16);
+}
+
+thread_local! {
+    /// The rounded copy of A, reused from call to call (a fresh one per call costs page
+    /// faults and zeroing that showed as 14% of a bf16 forward).
+    static ROUNDED: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Where a C block goes: `height` rows of `width` columns from `out`, stride `ldc`.
@@ -121,11 +132,17 @@ struct Store<'a> {
 #[target_feature(enable = "avx512f")]
 unsafe fn run_block(mut block: Block, store: &Store<'_>, tiles: Tiles, act: Activation) {
     #[repr(align(64))]
-    struct Buffer([f32; BLOCK_ROWS * BLOCK_COLS]);
-    let mut c = Buffer([0.0; BLOCK_ROWS * BLOCK_COLS]);
-    block.c = c.0.as_mut_ptr();
+    struct Buffer(
+        #[expect(dead_code, reason = "only its size and alignment matter")]
+        [f32; BLOCK_ROWS * BLOCK_COLS],
+    );
+    // Not zeroed: the tiles store every row the epilogue reads (16 · row_tiles >= height),
+    // and it reads them through the raw pointer only.
+    let mut c = MaybeUninit::<Buffer>::uninit();
+    block.c = c.as_mut_ptr().cast();
     // SAFETY: the caller's contract; `c` holds 32 rows of 32 floats.
     unsafe { block.run(tiles) };
+    let c = block.c.cast_const();
     // SAFETY: the bias has 32 floats.
     let bias = unsafe {
         [
@@ -134,15 +151,13 @@ unsafe fn run_block(mut block: Block, store: &Store<'_>, tiles: Tiles, act: Acti
         ]
     };
     let [m0, m1] = column_masks::<2>(store.width);
-    for (i, row) in c.0.chunks_exact(BLOCK_COLS).take(store.height).enumerate() {
-        // SAFETY: `row` has 32 floats; the masks keep the stores within `width` columns
-        // of row i < height.
+    for i in 0..store.height {
+        // SAFETY: row i < height of the buffer was stored by the tiles (32 floats); the
+        // masks keep the stores within `width` columns of row i of the output.
         unsafe {
-            let lo = epilogue(_mm512_add_ps(_mm512_loadu_ps(row.as_ptr()), bias[0]), act);
-            let hi = epilogue(
-                _mm512_add_ps(_mm512_loadu_ps(row.as_ptr().add(16)), bias[1]),
-                act,
-            );
+            let row = c.add(i * BLOCK_COLS);
+            let lo = epilogue(_mm512_add_ps(_mm512_loadu_ps(row), bias[0]), act);
+            let hi = epilogue(_mm512_add_ps(_mm512_loadu_ps(row.add(16)), bias[1]), act);
             let dst = store.out.add(i * store.ldc);
             _mm512_mask_storeu_ps(dst, m0, lo);
             _mm512_mask_storeu_ps(dst.add(16), m1, hi);
@@ -150,19 +165,34 @@ unsafe fn run_block(mut block: Block, store: &Store<'_>, tiles: Tiles, act: Acti
     }
 }
 
-/// `a` (`[m, k]`) rounded to bf16 into `[m_pad, k_pad]`, zeros in the padding, `m_pad` a
-/// whole number of C blocks.
-fn round_rows(a: &[f32], m: usize, k: usize, k_pad: usize) -> Vec<u16> {
+/// `a` (`[m, k]`) rounded to bf16 into `a16` in tiles like B's: for each 16-row tile,
+/// its `k_pad / 32` tiles of 16 rows x 32 values one after another (a tile load then reads
+/// 1 KiB of contiguous memory, not 16 rows k apart), zeros in the padding, whole 32-row
+/// blocks. Every value is written, so a reused buffer keeps its pages and is zeroed only
+/// where it grows.
+fn round_rows(a: &[f32], m: usize, k: usize, k_pad: usize, a16: &mut Vec<u16>) {
     let m_pad = m.div_ceil(BLOCK_ROWS) * BLOCK_ROWS;
-    let mut a16 = vec![0u16; m_pad * k_pad];
-    a16.par_chunks_mut(k_pad * 16)
-        .zip(a.par_chunks(k * 16))
-        .for_each(|(dst, src)| {
-            for (d, s) in dst.chunks_exact_mut(k_pad).zip(src.chunks_exact(k)) {
-                round_row(s, d);
+    a16.resize(m_pad * k_pad, 0);
+    let row_tile = TILE_ROWS * k_pad;
+    a16.par_chunks_mut(row_tile)
+        .enumerate()
+        .for_each(|(t, dst)| {
+            for i in 0..TILE_ROWS {
+                let r = t * TILE_ROWS + i;
+                let src = if r < m {
+                    &a[r * k..(r + 1) * k]
+                } else {
+                    &[][..]
+                };
+                for kb in 0..k_pad / TILE_K {
+                    let at = kb * TILE_ROWS * TILE_K + i * TILE_K;
+                    let part = src.get(kb * TILE_K..).unwrap_or_default();
+                    let part = &part[..part.len().min(TILE_K)];
+                    round_row(part, &mut dst[at..at + part.len()]);
+                    dst[at + part.len()..at + TILE_K].fill(0);
+                }
             }
         });
-    a16
 }
 
 /// Rounds `src` to bf16 bits in `dst[..src.len()]` (to nearest, ties to even).
