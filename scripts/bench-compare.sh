@@ -36,8 +36,9 @@ cargo build --release --locked -p lat-model --bin lat-bench >/dev/null
 RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/lat-bench" --model-dir "$model" \
   --rates 0.8,0.6 --points "$points" --label lat --json "$OUT/lat.jsonl"
 # Opt-in bf16 (AMX): full length and the frontier points, where this CPU has AMX-BF16.
-if LAT_PRECISION=bf16 "$CARGO_TARGET_DIR/release/lat-bench" --model-dir "$model" --batch-sizes 1 \
-    --lengths 16 --rates none --min-iters 1 --min-ms 1 | grep -q "precision: bf16"; then
+probe=$(LAT_PRECISION=bf16 "$CARGO_TARGET_DIR/release/lat-bench" --model-dir "$model" \
+  --batch-sizes 1 --lengths 16 --rates none --min-iters 1 --min-ms 1)
+if [[ $probe == *"precision: bf16"* ]]; then
   LAT_PRECISION=bf16 RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/lat-bench" \
     --model-dir "$model" --rates none --points "$points" --label lat-bf16 --json "$OUT/lat-bf16.jsonl"
 else
