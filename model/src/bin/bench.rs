@@ -38,6 +38,11 @@ struct Args {
     device: String,
 }
 
+const USAGE: &str = "lat-bench [--model-dir DIR] [--batch-sizes 1,8,32] [--lengths 16,64,128,384]
+    [--rates 0.9,0.8,0.7,0.6|none] [--points 'l1,l2,..;..'] [--max-length 128]
+    [--json FILE] [--label lat] [--min-iters 3] [--min-ms 1000] [--device cpu|wgpu]
+environment: RAYON_NUM_THREADS, LAT_KERNELS=off, LAT_PRECISION=f32|bf16";
+
 fn parse_list<T: std::str::FromStr>(value: &str) -> Result<Vec<T>> {
     value
         .split(',')
@@ -65,6 +70,10 @@ fn parse_args() -> Result<Args> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--model-dir" => args.model_dir = value.into(),
@@ -81,10 +90,7 @@ fn parse_args() -> Result<Args> {
             "--min-iters" => args.min_iters = value.parse()?,
             "--min-ms" => args.min_ms = value.parse()?,
             "--device" => args.device = value,
-            other => bail!(
-                "unknown flag {other}; flags: --model-dir --batch-sizes --lengths --rates \
-                 --points --max-length --json --label --min-iters --min-ms --device cpu|wgpu"
-            ),
+            other => bail!("unknown flag {other}\n{USAGE}"),
         }
     }
     Ok(args)
