@@ -24,8 +24,9 @@ pub(crate) const TILE_COLS: usize = 16;
 /// Bytes per tile row.
 const ROW_BYTES: usize = 64;
 
-/// True when this CPU has AMX-TILE and AMX-BF16, the OS keeps their state, and Linux
-/// granted this process the tile data (asked once).
+/// True when this CPU has AMX-TILE, AMX-BF16, AVX512-BF16 and AVX512-BW (for rounding and
+/// interleaving; every AMX CPU has them), the OS keeps the tile state, and Linux granted this process the tile data
+/// (asked once).
 pub fn available() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
     *OK.get_or_init(|| cpu_has_amx() && request_tile_data())
@@ -33,7 +34,11 @@ pub fn available() -> bool {
 
 fn cpu_has_amx() -> bool {
     use core::arch::x86_64::{__cpuid_count, _xgetbv};
-    if !std::arch::is_x86_feature_detected!("xsave") || !crate::cpu::avx512() {
+    if !std::arch::is_x86_feature_detected!("xsave")
+        || !std::arch::is_x86_feature_detected!("avx512bf16")
+        || !std::arch::is_x86_feature_detected!("avx512bw")
+        || !crate::cpu::avx512()
+    {
         return false;
     }
     // CPUID.(EAX=7, ECX=0):EDX bit 22 is AMX-BF16, bit 24 AMX-TILE.

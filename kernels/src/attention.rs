@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::out_ptr::OutPtr;
 
+use crate::attention_bf16::{self, Bf16Scratch, HeadView};
 use crate::gemm::{Activation, MR, NR, Tile};
 use crate::simd_math;
 
@@ -31,8 +32,8 @@ pub struct Rows<'a> {
     pub offset: usize,
 }
 
-impl Rows<'_> {
-    fn row(&self, r: usize, width: usize) -> &[f32] {
+impl<'a> Rows<'a> {
+    pub(crate) fn row(&self, r: usize, width: usize) -> &'a [f32] {
         let start = r * self.stride + self.offset;
         &self.data[start..start + width]
     }
@@ -160,6 +161,8 @@ struct HeadScratch {
     bias: Vec<f32>,
     /// Scores, then probabilities, `[queries][n_pad]`.
     probs: Vec<f32>,
+    /// Operands of the bf16 products.
+    tiles: Bf16Scratch,
 }
 
 thread_local! {
@@ -169,9 +172,9 @@ thread_local! {
 /// One head of one sequence: writes its context columns and returns the probability each
 /// key received from the voting rows (empty without voters).
 ///
-/// Both products run on the GEMM micro-tile: scores = q · (scaled keys)ᵀ + bias with the
-/// transposed keys as B, then context = probabilities · values with the value rows read in
-/// place as B.
+/// Both products run on the GEMM micro-tile ([`scores_f32`], [`context_f32`]), or in bf16
+/// on AMX tiles while inference runs in bf16 ([`attention_bf16`]); the softmax and the
+/// significance between them are f32 either way.
 ///
 /// # Safety
 /// AVX-512F must be available, the views must hold their rows (checked by [`attention`])
@@ -190,15 +193,24 @@ unsafe fn head(
     // Keys padded to whole tiles; padded keys score -1e9 and so weigh exactly 0.
     let n_pad = n.next_multiple_of(NR);
     let scale = 1.0 / (dh as f32).sqrt();
-    let HeadScratch { kt, bias, probs } = scratch;
-    kt.clear();
-    kt.resize(dh * n_pad, 0.0);
-    for j in 0..n {
-        let key = &input.k.row(seq * n + j, col + dh)[col..];
-        for (d, x) in key.iter().enumerate() {
-            kt[d * n_pad + j] = x * scale;
-        }
-    }
+    let HeadScratch {
+        kt,
+        bias,
+        probs,
+        tiles,
+    } = scratch;
+    let bf16 = attention_bf16::usable(queries, dh).then(|| HeadView {
+        q: input.q,
+        k: input.k,
+        v: input.v,
+        q0: seq * queries,
+        k0: seq * n,
+        col,
+        dh,
+        queries,
+        n,
+        n_pad,
+    });
     bias.clear();
     bias.extend_from_slice(&input.key_bias[seq * n..(seq + 1) * n]);
     bias.resize(n_pad, MASKED);
@@ -207,8 +219,56 @@ unsafe fn head(
         probs.resize(queries * n_pad, 0.0);
     }
     let probs = &mut probs[..queries * n_pad];
+    match &bf16 {
+        Some(view) => attention_bf16::scores(view, scale, bias, probs, tiles),
+        // SAFETY: forwarded from this function's contract.
+        None => unsafe { scores_f32(input, seq, col, scale, bias, probs, kt) },
+    }
+    let mut received = vec![0.0f32; if input.voters.is_some() { n } else { 0 }];
+    for (i, row) in probs.chunks_exact_mut(n_pad).enumerate() {
+        softmax_in_place(row);
+        if let Some(voters) = input.voters {
+            let weight = voters[seq * queries + i];
+            if weight != 0.0 {
+                axpy(weight, &row[..n], &mut received);
+            }
+        }
+    }
+    let first = out.at(seq * queries * width + col);
+    match &bf16 {
+        Some(view) => attention_bf16::context(view, probs, first, width, tiles),
+        // SAFETY: forwarded from this function's contract.
+        None => unsafe { context_f32(input, seq, col, probs, out) },
+    }
+    received
+}
+
+/// The scores on the f32 micro-tile: `q · (scaled keys)ᵀ + bias` with the transposed keys
+/// (`kt`, rebuilt here) as B.
+///
+/// # Safety
+/// As [`head`]; `bias` and the rows of `probs` are n_pad long.
+#[target_feature(enable = "avx512f")]
+unsafe fn scores_f32(
+    input: &AttentionInput<'_>,
+    seq: usize,
+    col: usize,
+    scale: f32,
+    bias: &[f32],
+    probs: &mut [f32],
+    kt: &mut Vec<f32>,
+) {
+    let (n, dh, queries) = (input.n, input.head_dim, input.queries);
+    let n_pad = n.next_multiple_of(NR);
+    kt.clear();
+    kt.resize(dh * n_pad, 0.0);
+    for j in 0..n {
+        let key = &input.k.row(seq * n + j, col + dh)[col..];
+        for (d, x) in key.iter().enumerate() {
+            kt[d * n_pad + j] = x * scale;
+        }
+    }
     let q0 = (seq * queries) * input.q.stride + input.q.offset + col;
-    let v0 = (seq * n) * input.v.stride + input.v.offset + col;
     for i0 in (0..queries).step_by(MR) {
         for j0 in (0..n_pad).step_by(NR) {
             let tile = Tile {
@@ -230,16 +290,25 @@ unsafe fn head(
             unsafe { tile.run(Activation::Identity) };
         }
     }
-    let mut received = vec![0.0f32; if input.voters.is_some() { n } else { 0 }];
-    for (i, row) in probs.chunks_exact_mut(n_pad).enumerate() {
-        softmax_in_place(row);
-        if let Some(voters) = input.voters {
-            let weight = voters[seq * queries + i];
-            if weight != 0.0 {
-                axpy(weight, &row[..n], &mut received);
-            }
-        }
-    }
+}
+
+/// The context on the f32 micro-tile: probabilities · values, the value rows read in place
+/// as B.
+///
+/// # Safety
+/// As [`head`]; the rows of `probs` are n_pad long.
+#[target_feature(enable = "avx512f")]
+unsafe fn context_f32(
+    input: &AttentionInput<'_>,
+    seq: usize,
+    col: usize,
+    probs: &[f32],
+    out: OutPtr,
+) {
+    let (n, dh, queries) = (input.n, input.head_dim, input.queries);
+    let n_pad = n.next_multiple_of(NR);
+    let width = input.heads * dh;
+    let v0 = (seq * n) * input.v.stride + input.v.offset + col;
     for i0 in (0..queries).step_by(MR) {
         for c0 in (0..dh).step_by(NR) {
             let tile = Tile {
@@ -261,7 +330,6 @@ unsafe fn head(
             unsafe { tile.run(Activation::Identity) };
         }
     }
-    received
 }
 
 /// `y += a · x`, 16 lanes at a time with a masked tail.

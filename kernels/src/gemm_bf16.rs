@@ -9,7 +9,7 @@
 //! once; longer ones in tasks of 128 rows by 96 columns.
 
 use core::arch::x86_64::{
-    __m512i, _mm512_add_ps, _mm512_cvtne2ps_pbh, _mm512_loadu_ps, _mm512_mask_storeu_ps,
+    __m512bh, __m512i, _mm512_add_ps, _mm512_cvtne2ps_pbh, _mm512_loadu_ps, _mm512_mask_storeu_ps,
     _mm512_storeu_si512,
 };
 use core::mem::MaybeUninit;
@@ -56,6 +56,7 @@ pub(crate) fn linear_bf16_into(
     let (k, n) = (w.k, w.n);
     assert_eq!(a.len(), m * k, "input is not [m, k]");
     assert!(out.len() >= m * n, "output is not [m, n]");
+    assert!(crate::amx::available(), "the bf16 GEMM needs AMX");
     if m == 0 || n == 0 {
         return;
     }
@@ -115,13 +116,13 @@ thread_local! {
 }
 
 /// Where a C block goes: `height` rows of `width` columns from `out`, stride `ldc`.
-struct Store<'a> {
-    out: *mut f32,
-    ldc: usize,
-    height: usize,
-    width: usize,
-    /// 32 floats.
-    bias: &'a [f32],
+pub(crate) struct Store<'a> {
+    pub out: *mut f32,
+    pub ldc: usize,
+    pub height: usize,
+    pub width: usize,
+    /// 32 floats added to every row.
+    pub bias: &'a [f32],
 }
 
 /// A C block through its tile buffer to the epilogue.
@@ -130,7 +131,7 @@ struct Store<'a> {
 /// As [`Block::run`] for `block` (its `c` is replaced); `store.out` must address
 /// `height` writable rows of `width` floats with stride `ldc`.
 #[target_feature(enable = "avx512f")]
-unsafe fn run_block(mut block: Block, store: &Store<'_>, tiles: Tiles, act: Activation) {
+pub(crate) unsafe fn run_block(mut block: Block, store: &Store<'_>, tiles: Tiles, act: Activation) {
     #[repr(align(64))]
     struct Buffer(
         #[expect(dead_code, reason = "only its size and alignment matter")]
@@ -173,30 +174,70 @@ unsafe fn run_block(mut block: Block, store: &Store<'_>, tiles: Tiles, act: Acti
 fn round_rows(a: &[f32], m: usize, k: usize, k_pad: usize, a16: &mut Vec<u16>) {
     let m_pad = m.div_ceil(BLOCK_ROWS) * BLOCK_ROWS;
     a16.resize(m_pad * k_pad, 0);
-    let row_tile = TILE_ROWS * k_pad;
-    a16.par_chunks_mut(row_tile)
+    a16.par_chunks_mut(TILE_ROWS * k_pad)
         .enumerate()
-        .for_each(|(t, dst)| {
-            for i in 0..TILE_ROWS {
-                let r = t * TILE_ROWS + i;
-                let src = if r < m {
-                    &a[r * k..(r + 1) * k]
-                } else {
-                    &[][..]
-                };
-                for kb in 0..k_pad / TILE_K {
-                    let at = kb * TILE_ROWS * TILE_K + i * TILE_K;
+        // SAFETY: AMX was checked by the caller, and with it AVX512-BF16.
+        .for_each(|(t, dst)| unsafe { round_row_tile(t, m, |r| &a[r * k..(r + 1) * k], dst) });
+}
+
+/// Rounds rows `16·t .. 16·t + 16` of an `m`-row matrix, row `r` given by `row(r)` (all of
+/// one length k), into one row tile of the tiled A layout (`[k_pad / 32][16][32]`, the
+/// length of `dst`), zeros past row m and past k.
+///
+/// # Safety
+/// AVX512-BF16 must be available (every CPU that [`crate::amx::available`] accepts has it).
+#[target_feature(enable = "avx512f,avx512bf16")]
+pub(crate) unsafe fn round_row_tile<'a>(
+    t: usize,
+    m: usize,
+    row: impl Fn(usize) -> &'a [f32],
+    dst: &mut [u16],
+) {
+    for i in 0..TILE_ROWS {
+        let r = t * TILE_ROWS + i;
+        let src = if r < m { row(r) } else { &[][..] };
+        for (kb, tile) in dst.chunks_exact_mut(TILE_ROWS * TILE_K).enumerate() {
+            let at = &mut tile[i * TILE_K..(i + 1) * TILE_K];
+            match src.get(kb * TILE_K..kb * TILE_K + TILE_K) {
+                // SAFETY: 32 floats in, 32 bf16 out; AVX512-BF16 per this function's contract.
+                Some(part) => unsafe { round32(part.as_ptr(), at.as_mut_ptr()) },
+                None => {
                     let part = src.get(kb * TILE_K..).unwrap_or_default();
-                    let part = &part[..part.len().min(TILE_K)];
-                    round_row(part, &mut dst[at..at + part.len()]);
-                    dst[at + part.len()..at + TILE_K].fill(0);
+                    round_row(part, &mut at[..part.len()]);
+                    at[part.len()..].fill(0);
                 }
             }
-        });
+        }
+    }
+}
+
+/// Rounds 32 floats to bf16 bits (to nearest, ties to even).
+///
+/// # Safety
+/// AVX512-BF16 must be available; `src` must have 32 readable floats and `dst` 32
+/// writable values.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bf16")]
+pub(crate) unsafe fn round32(src: *const f32, dst: *mut u16) {
+    // SAFETY: the caller's contract.
+    unsafe { _mm512_storeu_si512(dst.cast(), bf16_bits(src)) };
+}
+
+/// 32 floats rounded to bf16 (to nearest, ties to even), as the bits of one register.
+///
+/// # Safety
+/// AVX512-BF16 must be available; `src` must have 32 readable floats.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bf16")]
+pub(crate) unsafe fn bf16_bits(src: *const f32) -> __m512i {
+    // SAFETY: the caller's contract.
+    let (lo, hi) = unsafe { (_mm512_loadu_ps(src), _mm512_loadu_ps(src.add(16))) };
+    // SAFETY: both are 512 bits of plain data.
+    unsafe { core::mem::transmute::<__m512bh, __m512i>(_mm512_cvtne2ps_pbh(hi, lo)) }
 }
 
 /// Rounds `src` to bf16 bits in `dst[..src.len()]` (to nearest, ties to even).
-fn round_row(src: &[f32], dst: &mut [u16]) {
+pub(crate) fn round_row(src: &[f32], dst: &mut [u16]) {
     let vector = if std::arch::is_x86_feature_detected!("avx512bf16") {
         // SAFETY: AVX512-BF16 detected.
         unsafe { round_row_avx512(src, dst) }
@@ -217,13 +258,8 @@ fn round_row_avx512(src: &[f32], dst: &mut [u16]) -> usize {
         .zip(src.chunks_exact(32))
         .take(chunks)
     {
-        // SAFETY: `s` has 32 readable floats, `d` 32 writable u16.
-        unsafe {
-            let lo = _mm512_loadu_ps(s.as_ptr());
-            let hi = _mm512_loadu_ps(s.as_ptr().add(16));
-            let packed: __m512i = core::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
-            _mm512_storeu_si512(d.as_mut_ptr().cast(), packed);
-        }
+        // SAFETY: `s` has 32 readable floats, `d` 32 writable values; AVX512-BF16 enabled.
+        unsafe { round32(s.as_ptr(), d.as_mut_ptr()) };
     }
     chunks * 32
 }

@@ -16,6 +16,8 @@ pub mod amx;
 #[cfg(target_arch = "x86_64")]
 pub mod attention;
 #[cfg(target_arch = "x86_64")]
+mod attention_bf16;
+#[cfg(target_arch = "x86_64")]
 pub mod attention_train;
 pub mod cpu;
 #[cfg(target_arch = "x86_64")]

@@ -1,6 +1,8 @@
 //! Plain f64 references for the kernels and seeded test data.
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod attention_case;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
