@@ -47,6 +47,8 @@ pub mod packed;
 pub mod packed_bf16;
 mod pool;
 #[cfg(target_arch = "x86_64")]
+mod row_ops;
+#[cfg(target_arch = "x86_64")]
 mod simd_math;
 mod sublayers;
 

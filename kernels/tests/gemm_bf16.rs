@@ -38,6 +38,13 @@ fn reference(
     want
 }
 
+fn max_error(got: &[f32], want: &[f64]) -> f64 {
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (*g as f64 - w).abs())
+        .fold(0.0, f64::max)
+}
+
 fn check_exact_inputs(m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
     let a = to_bf16(&uniform(m * k, 10 + m as u64));
     let w = to_bf16(&uniform(k * n, 20 + n as u64));
@@ -89,11 +96,7 @@ fn f32_inputs_stay_within_bf16_rounding() {
     // its size (|a·b| averages 1/4 here); the errors are independent, so the sum's grows
     // like sqrt(k): about 0.01 standard deviation at k = 384. 0.1 is ten of those, while
     // the outputs themselves are of size ~6 and a tiling slip errs by that much.
-    let worst = got
-        .iter()
-        .zip(&want)
-        .map(|(g, w)| (*g as f64 - w).abs())
-        .fold(0.0, f64::max);
+    let worst = max_error(&got, &want);
     assert!(worst < 0.1, "worst error {worst}");
     // And it is a bf16 result, not an f32 one: the f32 GEMM is far closer.
     let f32_out = linear(
@@ -102,11 +105,7 @@ fn f32_inputs_stay_within_bf16_rounding() {
         &PackedWeight::new(&w, None, k, n),
         Activation::Identity,
     );
-    let f32_worst = f32_out
-        .iter()
-        .zip(&want)
-        .map(|(g, w)| (*g as f64 - w).abs())
-        .fold(0.0, f64::max);
+    let f32_worst = max_error(&f32_out, &want);
     assert!(f32_worst < worst / 10.0, "f32 {f32_worst} vs bf16 {worst}");
 }
 

@@ -5,9 +5,10 @@ use core::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::io::{TrainAttentionForward, TrainAttentionInput};
-use crate::attention::{MASKED, softmax_in_place};
+use crate::attention::MASKED;
 use crate::dropout::dropout_in_place;
 use crate::out_ptr::OutPtr;
+use crate::row_ops::softmax_in_place;
 
 /// The forward pass: context, probabilities kept for [`attention_backward`](super::attention_backward), significance.
 ///
