@@ -18,13 +18,14 @@ pub fn enabled() -> bool {
     *ON.get_or_init(|| avx512() && std::env::var("LAT_KERNELS").map_or(true, |v| v != "off"))
 }
 
-/// The arithmetic of the linears' GEMMs at inference.
+/// The arithmetic of the encoder's matrix products at inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
     /// f32 throughout (the default; the parity tests' 1e-4).
     F32,
-    /// Activations and weights rounded to bf16, products accumulated in f32 on AMX tiles
-    /// (opt-in with `LAT_PRECISION=bf16`; attention, LayerNorm and GELU stay f32).
+    /// The linears, and the attention's two products from 64 query rows, with operands
+    /// rounded to bf16 and sums in f32 on AMX tiles (opt-in with `LAT_PRECISION=bf16`;
+    /// softmax, LayerNorm and GELU stay f32).
     Bf16,
 }
 

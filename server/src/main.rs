@@ -53,8 +53,9 @@ struct Args {
     /// cpu (burn-flex) or wgpu (when built with the wgpu feature).
     #[arg(long, env = "LAT_DEVICE", default_value = "cpu")]
     device: String,
-    /// Arithmetic of the linears on the cpu device: f32, or bf16 on AMX (opt-in; logits
-    /// within about 0.005 of f32 on the default model; refused where the CPU lacks AMX-BF16).
+    /// Arithmetic of the matrix products on the cpu device: f32, or bf16 on AMX (opt-in;
+    /// logits within about 0.005 of f32 on the default model; refused where the CPU lacks
+    /// AMX-BF16).
     #[arg(long, env = "LAT_PRECISION", default_value = "f32", value_parser = ["f32", "bf16"])]
     precision: String,
     /// Compute threads (default: the CPUs this process may use, cgroup quota included).

@@ -309,7 +309,7 @@ impl Metrics {
             engine_info: gauge(
                 &r,
                 "lat_engine_info",
-                "1 for the device and the linears' precision this process computes with.",
+                "1 for the device and the precision of the matrix products this process computes with.",
                 &["device", "precision"],
             ),
             ready,
