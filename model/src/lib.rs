@@ -64,4 +64,4 @@ pub use length_config::{LengthConfig, MIN_KEPT};
 pub use loader::{LoadReport, Loaded};
 pub use question_answering::{BertForQuestionAnswering, QuestionAnsweringOutput};
 pub use token_drop::{Selection, TokenMask, gather_tokens, select_tokens};
-pub use tokenizer::{BertTokenizer, Encoded, Pieces, TextInput};
+pub use tokenizer::{BertTokenizer, Encoded, Pieces, TextInput, Truncated};

@@ -28,6 +28,15 @@ pub struct Encoded {
     pub offsets: Vec<(usize, usize)>,
 }
 
+/// A tokenised input and whether truncation cut it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Truncated {
+    /// The input as the model sees it.
+    pub encoded: Encoded,
+    /// Tokens were dropped to fit the maximum length.
+    pub truncated: bool,
+}
+
 /// A BERT WordPiece tokenizer loaded from `tokenizer.json`.
 #[derive(Debug, Clone)]
 pub struct BertTokenizer {
@@ -82,6 +91,12 @@ impl BertTokenizer {
 
     /// Tokenises one input, adding special tokens and truncating.
     pub fn encode(&self, input: TextInput<'_>) -> Result<Encoded, TokenizeError> {
+        self.encode_truncated(input).map(|t| t.encoded)
+    }
+
+    /// Tokenises one input once, adding special tokens, truncating, and saying whether
+    /// truncation dropped anything.
+    pub fn encode_truncated(&self, input: TextInput<'_>) -> Result<Truncated, TokenizeError> {
         let input: EncodeInput<'_> = match input {
             TextInput::Single(a) => a.into(),
             TextInput::Pair(a, b) => (a, b).into(),
@@ -90,10 +105,13 @@ impl BertTokenizer {
             .inner
             .encode(input, true)
             .map_err(|e| TokenizeError(e.to_string()))?;
-        Ok(Encoded {
-            input_ids: encoding.get_ids().to_vec(),
-            token_type_ids: encoding.get_type_ids().to_vec(),
-            offsets: encoding.get_offsets().to_vec(),
+        Ok(Truncated {
+            truncated: !encoding.get_overflowing().is_empty(),
+            encoded: Encoded {
+                input_ids: encoding.get_ids().to_vec(),
+                token_type_ids: encoding.get_type_ids().to_vec(),
+                offsets: encoding.get_offsets().to_vec(),
+            },
         })
     }
 

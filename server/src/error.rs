@@ -27,6 +27,12 @@ pub enum ErrorType {
     NotFound,
     /// The route exists but not for this method (405).
     MethodNotAllowed,
+    /// The request body did not arrive within the body timeout (408).
+    RequestTimeout,
+    /// The admin API cannot write the model's frontier file, its source of truth (409).
+    Conflict,
+    /// The request headers are larger than the server accepts (431).
+    HeadersTooLarge,
     /// The queue is full; retry later (429, with `Retry-After`).
     Overloaded,
     /// Not loaded or warmed yet, or draining (503).
@@ -37,7 +43,7 @@ pub enum ErrorType {
 
 impl ErrorType {
     /// Every type, in documentation order (the OpenAPI test checks the spec lists them all).
-    pub const ALL: [ErrorType; 12] = [
+    pub const ALL: [ErrorType; 15] = [
         ErrorType::MalformedRequest,
         ErrorType::Validation,
         ErrorType::BudgetInfeasible,
@@ -47,6 +53,9 @@ impl ErrorType {
         ErrorType::Forbidden,
         ErrorType::NotFound,
         ErrorType::MethodNotAllowed,
+        ErrorType::RequestTimeout,
+        ErrorType::Conflict,
+        ErrorType::HeadersTooLarge,
         ErrorType::Overloaded,
         ErrorType::Unready,
         ErrorType::Internal,
@@ -63,6 +72,9 @@ impl ErrorType {
             ErrorType::Forbidden => StatusCode::FORBIDDEN,
             ErrorType::NotFound => StatusCode::NOT_FOUND,
             ErrorType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorType::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorType::Conflict => StatusCode::CONFLICT,
+            ErrorType::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorType::Overloaded => StatusCode::TOO_MANY_REQUESTS,
             ErrorType::Unready => StatusCode::SERVICE_UNAVAILABLE,
             ErrorType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -81,6 +93,9 @@ impl ErrorType {
             ErrorType::Forbidden => "forbidden",
             ErrorType::NotFound => "not_found",
             ErrorType::MethodNotAllowed => "method_not_allowed",
+            ErrorType::RequestTimeout => "request_timeout",
+            ErrorType::Conflict => "conflict",
+            ErrorType::HeadersTooLarge => "headers_too_large",
             ErrorType::Overloaded => "overloaded",
             ErrorType::Unready => "unready",
             ErrorType::Internal => "internal",
@@ -105,6 +120,23 @@ impl ApiError {
             error: message.into(),
             error_type,
         }
+    }
+
+    /// The type a bare status from a lower layer (an extractor's rejection, a body limit,
+    /// a timeout) is re-sent as.
+    pub fn for_status(status: StatusCode) -> Self {
+        let error_type = ErrorType::ALL
+            .into_iter()
+            .find(|t| t.status() == status)
+            .unwrap_or(if status.is_server_error() {
+                ErrorType::Internal
+            } else {
+                ErrorType::MalformedRequest
+            });
+        Self::new(
+            error_type,
+            status.canonical_reason().unwrap_or("request refused"),
+        )
     }
 
     /// A 422 validation error.

@@ -1,19 +1,25 @@
 //! A JSON body extractor whose every rejection is the error envelope: 415 for a wrong
-//! content type, 413 past the payload limit, 400 for broken JSON, 422 for a wrong shape.
+//! content type, 413 past the payload limit, 408 past the body timeout, 400 for broken
+//! JSON, 422 for a wrong shape.
 
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorType};
+use crate::state::AppState;
 
 /// `Json<T>` with enveloped rejections.
 pub struct JsonBody<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -26,16 +32,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "expected `Content-Type: application/json`",
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(ErrorType::PayloadTooLarge, "the request body is too large")
-                } else {
-                    ApiError::new(ErrorType::MalformedRequest, rejection.body_text())
-                }
-            })?;
+        let bytes = read_body(req.into_body(), state).await?;
         parse(&bytes).map(JsonBody)
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(ErrorType::PayloadTooLarge, "the request body is too large")
+}
+
+/// Reads a whole body within the payload limit and the body timeout (a client that
+/// trickles its body holds a connection and a task; it gets 408 instead).
+pub async fn read_body(body: Body, state: &AppState) -> Result<Bytes, ApiError> {
+    let limit = state.http.payload_limit;
+    let timeout = state.http.body_timeout;
+    let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorType::RequestTimeout,
+                format!(
+                    "the request body did not arrive within {} s (--body-timeout-s)",
+                    timeout.as_secs_f64()
+                ),
+            )
+        })?;
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(e) => Err(ApiError::new(
+            ErrorType::MalformedRequest,
+            format!("reading the request body: {e}"),
+        )),
     }
 }
 

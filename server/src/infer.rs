@@ -14,10 +14,11 @@ use crate::error::{ApiError, ErrorType};
 use crate::frontier_slot::Snapshot;
 use crate::metrics::Metrics;
 use crate::served::ServedModel;
+use crate::state::AppState;
 
 /// A request let in: its permits and the frontier snapshot it keeps to the end.
 pub struct Admitted {
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
     inflight: prometheus::IntGauge,
     /// The frontier this request is served with.
     pub snapshot: Arc<Snapshot>,
@@ -31,6 +32,28 @@ impl Drop for Admitted {
     }
 }
 
+fn too_many(model: &ServedModel, inputs: usize) -> ApiError {
+    ApiError::validation(format!(
+        "the request needs {inputs} forward passes; at most {} can be in flight",
+        model.max_concurrent_inputs
+    ))
+}
+
+fn overloaded(model: &ServedModel, metrics: &Metrics) -> ApiError {
+    metrics
+        .rejections
+        .with_label_values(&[&model.name, "overloaded"])
+        .inc();
+    ApiError::new(ErrorType::Overloaded, "model is overloaded")
+}
+
+fn permits(model: &ServedModel, inputs: usize) -> Result<u32, ApiError> {
+    if inputs > model.max_concurrent_inputs {
+        return Err(too_many(model, inputs));
+    }
+    Ok(u32::try_from(inputs).unwrap_or(u32::MAX))
+}
+
 /// Takes `inputs` permits or answers 429 at once (never waits: waiting grows queues
 /// without bound).
 pub fn admit(
@@ -39,32 +62,58 @@ pub fn admit(
     inputs: usize,
     started: Instant,
 ) -> Result<Admitted, ApiError> {
-    if inputs > model.max_concurrent_inputs {
-        return Err(ApiError::validation(format!(
-            "the request needs {inputs} forward passes; at most {} can be in flight",
-            model.max_concurrent_inputs
-        )));
-    }
-    let permits = u32::try_from(inputs).unwrap_or(u32::MAX);
+    let permits = permits(model, inputs)?;
     match Arc::clone(&model.admission).try_acquire_many_owned(permits) {
         Ok(permit) => {
             let inflight = metrics.inflight.with_label_values(&[&model.name]);
             inflight.inc();
             Ok(Admitted {
-                _permit: permit,
+                permit,
                 inflight,
                 snapshot: model.slot.load(),
                 started,
             })
         }
-        Err(_) => {
-            metrics
-                .rejections
-                .with_label_values(&[&model.name, "overloaded"])
-                .inc();
-            Err(ApiError::new(ErrorType::Overloaded, "model is overloaded"))
-        }
+        Err(_) => Err(overloaded(model, metrics)),
     }
+}
+
+impl Admitted {
+    /// Grows an admitted request to `inputs` permits in all (QA learns its window count
+    /// only after tokenising), or answers as [`admit`] would.
+    pub fn grow_to(
+        &mut self,
+        model: &ServedModel,
+        metrics: &Metrics,
+        inputs: usize,
+    ) -> Result<(), ApiError> {
+        let total = permits(model, inputs)?;
+        let more = total.saturating_sub(u32::try_from(self.permit.num_permits()).unwrap_or(u32::MAX));
+        if more == 0 {
+            return Ok(());
+        }
+        let extra = Arc::clone(&model.admission)
+            .try_acquire_many_owned(more)
+            .map_err(|_| overloaded(model, metrics))?;
+        self.permit.merge(extra);
+        Ok(())
+    }
+}
+
+/// Runs `work` (tokenising) on the blocking pool once one of the server's tokenisation
+/// slots is free: requests already admitted wait their turn rather than all tokenising
+/// at once.
+pub async fn tokenize_bounded<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _slot = Arc::clone(&state.tokenize_slots)
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::new(ErrorType::Internal, e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::new(ErrorType::Internal, e.to_string()))
 }
 
 /// The point an input runs at.

@@ -9,12 +9,16 @@
 
 pub mod api;
 pub mod engine;
+mod envelope;
 mod error;
 mod extract;
 mod frontier_slot;
 mod infer;
+mod limits;
+mod listen;
 mod live_latency;
 mod metrics;
+mod persist;
 mod probe;
 mod router;
 mod routes;
@@ -24,6 +28,7 @@ mod watch;
 
 pub use error::{ApiError, ErrorType};
 pub use extract::parse;
+pub use listen::{ConnectionConfig, serve};
 pub use frontier_slot::{FrontierSlot, Snapshot, sha256_hex};
 pub use metrics::{BUDGET_KINDS, Metrics, REJECTION_REASONS, RELOAD_RESULTS};
 pub use probe::http_status;

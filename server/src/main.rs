@@ -10,8 +10,11 @@ use burn::tensor::Device;
 use clap::Parser;
 use lat_model::precision::Precision;
 use lat_server::engine::BatchLimits;
-use lat_server::{AppState, HttpConfig, Metrics, ModelSpec, ServeOptions, ServedModel};
+use lat_server::{
+    AppState, ConnectionConfig, HttpConfig, Metrics, ModelSpec, ServeOptions, ServedModel,
+};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
@@ -76,6 +79,33 @@ struct Args {
     /// Request body limit, bytes.
     #[arg(long, env = "LAT_PAYLOAD_LIMIT", default_value_t = 2_000_000)]
     payload_limit: usize,
+    /// Characters allowed per text before tokenising [default: 64 per token of the model's
+    /// maximum length]. A longer classification text is cut there when `truncate` is on
+    /// (refused otherwise); a longer QA question or context is refused.
+    #[arg(long, env = "LAT_MAX_INPUT_CHARS")]
+    max_input_chars: Option<usize>,
+    /// Tokenisations running at once over all models [default: --threads].
+    #[arg(long, env = "LAT_TOKENIZE_THREADS")]
+    tokenize_threads: Option<usize>,
+    /// Points a frontier file may have (a larger one is refused at start and at reload).
+    #[arg(long, env = "LAT_MAX_FRONTIER_POINTS", default_value_t = 64)]
+    max_frontier_points: usize,
+    /// Open connections at once; more wait in the listen backlog.
+    #[arg(long, env = "LAT_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a connection may take to send a request's headers once it is open or has
+    /// finished its previous request; idle and half-sent connections are closed after it.
+    #[arg(long, env = "LAT_HEADER_TIMEOUT_S", default_value_t = 10.0)]
+    header_timeout_s: f64,
+    /// Seconds a request body may take to arrive after its headers (408 past it).
+    #[arg(long, env = "LAT_BODY_TIMEOUT_S", default_value_t = 30.0)]
+    body_timeout_s: f64,
+    /// Headers allowed in one request (431 past it).
+    #[arg(long, env = "LAT_MAX_HEADERS", default_value_t = 100)]
+    max_headers: usize,
+    /// Bytes of request headers, target included (431 past it).
+    #[arg(long, env = "LAT_MAX_HEADER_BYTES", default_value_t = 32768)]
+    max_header_bytes: usize,
     /// Bearer token for /admin/* (unset: admin routes answer 403).
     #[arg(long, env = "LAT_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -93,8 +123,8 @@ struct Args {
     /// latency (ms), moving them to cheaper frontier points while the queue is long.
     #[arg(long, env = "LAT_SLO_MS")]
     slo_ms: Option<f64>,
-    /// On SIGTERM, seconds between failing readiness and closing the listener (lets load
-    /// balancers notice).
+    /// On SIGTERM, seconds between failing readiness and closing the listener, during which
+    /// requests are still served (lets load balancers notice).
     #[arg(long, env = "LAT_SHUTDOWN_DELAY_S", default_value_t = 0)]
     shutdown_delay_s: u64,
     /// On SIGTERM, seconds to let in-flight requests finish.
@@ -199,33 +229,59 @@ fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     socket.listen(backlog)
 }
 
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Installs the SIGTERM, Ctrl-C and SIGHUP handlers (at start, so a signal during loading
+/// or warm-up is neither lost nor fatal) and returns the stop flag they set. SIGHUP
+/// reloads every frontier file once the server is ready, and is logged and ignored before.
+fn install_signals(state: Arc<AppState>) -> Result<watch::Receiver<bool>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT")?;
+    let mut hangup = signal(SignalKind::hangup()).context("installing SIGHUP")?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => break,
+                _ = interrupt.recv() => break,
+                _ = hangup.recv() => {
+                    if !state.is_serving() {
+                        tracing::info!("SIGHUP before the models are ready: ignored (they load the files as they are)");
+                        continue;
+                    }
+                    tracing::info!("SIGHUP: reloading frontier files");
+                    let state = Arc::clone(&state);
+                    // Off this loop, so a SIGTERM during a long reload is not kept waiting.
+                    tokio::spawn(async move {
+                        for model in state.models() {
+                            // Logged and counted by `reload`.
+                            let _ = model.reload_from_file().await;
+                        }
+                    });
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
+        let _ = stop_tx.send(true);
+        // Keep the handlers installed (a second SIGTERM must not kill the drain).
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+                _ = hangup.recv() => {}
+            }
+        }
+    });
+    Ok(stop_rx)
 }
 
-async fn reload_on_sighup(state: Arc<AppState>) {
-    let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-    else {
-        return;
-    };
-    while hangup.recv().await.is_some() {
-        tracing::info!("SIGHUP: reloading frontier files");
-        for model in state.models() {
-            // Logged and counted by `reload`.
-            let _ = model.reload_from_file().await;
-        }
-    }
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("{flag} must be a positive number of seconds (got {value})"))
 }
 
 fn main() -> Result<()> {
@@ -247,12 +303,15 @@ fn main() -> Result<()> {
         .num_threads(threads)
         .build_global()
         .context("sizing the compute thread pool")?;
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         // At least two, so accepting connections never waits behind request handling.
         .worker_threads(threads.clamp(2, 4))
         .enable_all()
-        .build()?
-        .block_on(serve(args, threads))
+        .build()?;
+    let result = runtime.block_on(serve(args, threads));
+    // A stop during loading leaves a load running on the blocking pool: do not wait for it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 async fn serve(args: Args, threads: usize) -> Result<()> {
@@ -264,6 +323,10 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
     let specs = model_specs(&args)?;
     let device = device(&args.device)?;
     let precision = set_precision(&args)?;
+    let connections = ConnectionConfig {
+        max_connections: args.max_connections,
+        header_timeout: seconds("--header-timeout-s", args.header_timeout_s)?,
+    };
     let metrics = Arc::new(Metrics::new());
     metrics.set_engine(&args.device, &precision.to_string());
     let state = Arc::new(AppState::new(
@@ -272,9 +335,15 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
             payload_limit: args.payload_limit,
             admin_token: args.admin_token.clone(),
             api_key: args.api_key.clone(),
+            body_timeout: seconds("--body-timeout-s", args.body_timeout_s)?,
+            max_headers: args.max_headers,
+            max_header_bytes: args.max_header_bytes,
+            max_input_chars: args.max_input_chars,
+            tokenize_concurrency: args.tokenize_threads.unwrap_or(threads),
         },
         Arc::clone(&metrics),
     ));
+    let mut stop = install_signals(Arc::clone(&state))?;
     // Listen first: liveness answers while the models load; readiness waits for warm-up.
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
@@ -286,17 +355,17 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
         let metrics_listener = TcpListener::bind(SocketAddr::new(addr.ip(), port)).await?;
         tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listening");
         let metrics_app = lat_server::metrics_router(Arc::clone(&state));
-        tokio::spawn(async move { axum::serve(metrics_listener, metrics_app).await });
+        tokio::spawn(lat_server::serve(
+            metrics_listener,
+            metrics_app,
+            connections,
+            std::future::pending(),
+        ));
     }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut stop_http = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_http.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let (close_tx, mut close_rx) = watch::channel(false);
+    let server = tokio::spawn(lat_server::serve(listener, app, connections, async move {
+        stopped(&mut close_rx).await;
+    }));
 
     let options = ServeOptions {
         limits: BatchLimits {
@@ -306,6 +375,7 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
         max_concurrent_inputs: args.max_concurrent_inputs,
         calibration_repeats: args.calibration_repeats,
         slo_ms: args.slo_ms,
+        max_frontier_points: args.max_frontier_points,
     };
     if let Some(ms) = args.slo_ms {
         if !(ms.is_finite() && ms > 0.0) {
@@ -326,11 +396,23 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
     };
     let models = tokio::select! {
         loaded = loading => loaded??,
-        _ = shutdown_signal() => return Ok(()),
+        () = stopped(&mut stop) => {
+            tracing::info!("stopped while loading");
+            return Ok(());
+        }
     };
     for model in &models {
         let started = std::time::Instant::now();
-        model.warm_up().await?;
+        tokio::select! {
+            warmed = model.warm_up() => warmed?,
+            () = stopped(&mut stop) => {
+                tracing::info!("stopped while warming up");
+                for model in &models {
+                    model.engine.stop();
+                }
+                return Ok(());
+            }
+        }
         let snapshot = model.slot.load();
         tracing::info!(
             model = %model.name, task = model.task.name(), frontier = %snapshot.version,
@@ -341,7 +423,6 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
     state.set_models(models);
     state.set_warmed();
     tracing::info!("ready");
-    tokio::spawn(reload_on_sighup(Arc::clone(&state)));
     if args.watch_interval_ms > 0 {
         tokio::spawn(lat_server::watch_frontiers(
             Arc::clone(&state),
@@ -349,16 +430,19 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
         ));
     }
 
-    shutdown_signal().await;
-    tracing::info!("shutdown requested: readiness now fails, draining");
+    stopped(&mut stop).await;
+    tracing::info!(
+        delay_s = args.shutdown_delay_s,
+        "shutdown requested: readiness now fails; serving until the listener closes"
+    );
     state.start_draining();
     tokio::time::sleep(Duration::from_secs(args.shutdown_delay_s)).await;
-    let _ = stop_tx.send(true);
+    tracing::info!("closing the listener; draining requests in flight");
+    let _ = close_tx.send(true);
     match tokio::time::timeout(Duration::from_secs(args.drain_timeout_s), server).await {
         Ok(_) => tracing::info!("drained"),
         Err(_) => tracing::warn!(timeout_s = args.drain_timeout_s, "drain timed out; exiting"),
     }
-    drop(stop_rx);
     for model in state.models() {
         model.engine.stop();
     }

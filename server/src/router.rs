@@ -1,5 +1,5 @@
 //! The router: every route `openapi.yaml` documents, and the layers every request passes
-//! (request id, body limit, API key, HTTP metrics, enveloped 404/405).
+//! (request id, header limits, API key, HTTP metrics, every error enveloped).
 
 use std::sync::Arc;
 
@@ -13,7 +13,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::envelope::envelope_errors;
 use crate::error::{ApiError, ErrorType};
+use crate::limits::limit_headers;
 use crate::routes::{admin, classify, health, models, qa};
 use crate::state::AppState;
 
@@ -112,8 +114,13 @@ pub fn router(state: Arc<AppState>, metrics_on_main_port: bool) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
+            limit_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
             count_http,
         ))
+        .layer(middleware::from_fn(envelope_errors))
         .layer(DefaultBodyLimit::max(state.http.payload_limit))
         .layer(
             TraceLayer::new_for_http()
@@ -132,5 +139,7 @@ pub fn metrics_router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(health::metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(envelope_errors))
         .with_state(state)
 }

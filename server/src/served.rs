@@ -45,6 +45,9 @@ pub struct ServeOptions {
     /// SLO mode: requests without a budget are served as if they asked for this many
     /// milliseconds end to end, so they move to cheaper points as the queue grows.
     pub slo_ms: Option<f64>,
+    /// Frontier points a file may have: every point is timed at load and swap, and
+    /// budget resolution reads them all per request.
+    pub max_frontier_points: usize,
 }
 
 /// What a model does.
@@ -103,6 +106,18 @@ pub enum ServeError {
         /// Cause.
         source: FrontierError,
     },
+    /// The frontier has more points than `--max-frontier-points`.
+    #[error("model `{model}`: frontier {path}: {points} points; at most {max} (--max-frontier-points)")]
+    FrontierPoints {
+        /// Model name.
+        model: String,
+        /// File.
+        path: PathBuf,
+        /// Points in the file.
+        points: usize,
+        /// The cap.
+        max: usize,
+    },
     /// Warm-up failed.
     #[error("model `{model}`: warm-up failed: {source}")]
     Warmup {
@@ -119,6 +134,22 @@ pub enum ReloadError {
     /// The candidate is not a valid frontier for this model.
     #[error("{0}")]
     Invalid(#[from] FrontierError),
+    /// It has more points than `--max-frontier-points`.
+    #[error("{points} points; at most {max} (--max-frontier-points)")]
+    TooManyPoints {
+        /// Points in the candidate.
+        points: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// An admin PUT could not write the frontier file, so it does not serve.
+    #[error("writing {path}: {reason}")]
+    Persist {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        reason: String,
+    },
     /// It could not be read.
     #[error("reading {path}: {reason}")]
     Io {
@@ -173,6 +204,7 @@ pub struct ServedModel {
     /// costs no timing work.
     timed: Mutex<HashMap<Gene, Vec<LatencySample>>>,
     calibration_repeats: usize,
+    max_frontier_points: usize,
     reload_lock: Mutex<()>,
     metrics: Arc<Metrics>,
 }
@@ -267,6 +299,14 @@ impl ServedModel {
             })
         })?;
         let snapshot = Snapshot::parse(&bytes, &expected).map_err(frontier_error)?;
+        if snapshot.configs.len() > options.max_frontier_points {
+            return Err(ServeError::FrontierPoints {
+                model: name,
+                path: spec.frontier.clone(),
+                points: snapshot.configs.len(),
+                max: options.max_frontier_points,
+            });
+        }
         let template = calibration_input(&tokenizer, &task).map_err(meta_error)?;
         metrics.init_model(&name, task.name());
         metrics.set_frontier(&name, None, &snapshot.version, snapshot.configs.len());
@@ -291,6 +331,7 @@ impl ServedModel {
             max_concurrent_inputs: options.max_concurrent_inputs,
             template,
             calibration_repeats: options.calibration_repeats,
+            max_frontier_points: options.max_frontier_points,
             slo_ms: options.slo_ms,
             live: std::sync::Mutex::new(LiveLatency::default()),
             timed: Mutex::new(HashMap::new()),
@@ -404,8 +445,19 @@ impl ServedModel {
     /// Validates `bytes` against this model, times its points, and swaps it in; on any
     /// failure the serving frontier stays. Counted in `lat_frontier_reload_total`.
     pub async fn reload(&self, bytes: &[u8]) -> Result<ReloadOutcome, ReloadError> {
+        self.reload_with(bytes, false).await
+    }
+
+    /// [`ServedModel::reload`] for the admin API: a valid candidate is first written to the
+    /// frontier file (atomically), so the file and the serving frontier never disagree; if
+    /// the file cannot be written the candidate does not serve.
+    pub async fn replace(&self, bytes: &[u8]) -> Result<ReloadOutcome, ReloadError> {
+        self.reload_with(bytes, true).await
+    }
+
+    async fn reload_with(&self, bytes: &[u8], persist: bool) -> Result<ReloadOutcome, ReloadError> {
         let _guard = self.reload_lock.lock().await;
-        let result = self.reload_locked(bytes).await;
+        let result = self.reload_locked(bytes, persist).await;
         let label = match &result {
             Ok(ReloadOutcome::Swapped) => "success",
             Ok(ReloadOutcome::Unchanged) => "unchanged",
@@ -426,13 +478,25 @@ impl ServedModel {
         result
     }
 
-    async fn reload_locked(&self, bytes: &[u8]) -> Result<ReloadOutcome, ReloadError> {
+    async fn reload_locked(&self, bytes: &[u8], persist: bool) -> Result<ReloadOutcome, ReloadError> {
         let current = self.slot.load();
         if crate::frontier_slot::sha256_hex(bytes) == current.sha256 {
+            if persist {
+                self.persist(bytes).await?;
+            }
             return Ok(ReloadOutcome::Unchanged);
         }
         let mut candidate = Snapshot::parse(bytes, &self.expected)?;
+        if candidate.configs.len() > self.max_frontier_points {
+            return Err(ReloadError::TooManyPoints {
+                points: candidate.configs.len(),
+                max: self.max_frontier_points,
+            });
+        }
         candidate.latency = Some(self.calibrate(&candidate).await?);
+        if persist {
+            self.persist(bytes).await?;
+        }
         let (version, points, loaded_at) = (
             candidate.version.clone(),
             candidate.configs.len(),
@@ -446,6 +510,15 @@ impl ServedModel {
             .with_label_values(&[&self.name])
             .set(loaded_at);
         Ok(ReloadOutcome::Swapped)
+    }
+
+    async fn persist(&self, bytes: &[u8]) -> Result<(), ReloadError> {
+        crate::persist::write_atomically(&self.frontier_path, bytes)
+            .await
+            .map_err(|e| ReloadError::Persist {
+                path: self.frontier_path.clone(),
+                reason: e.to_string(),
+            })
     }
 
     /// Re-reads the model's frontier file and reloads it.

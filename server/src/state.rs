@@ -2,10 +2,17 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ErrorType};
 use crate::metrics::Metrics;
 use crate::served::ServedModel;
+
+/// Characters per token of the maximum length in the default `max_input_chars`: far more
+/// than real text needs (English averages under 5 per word piece), so only abuse is cut.
+pub const AUTO_CHARS_PER_TOKEN: usize = 64;
 
 /// Request limits and secrets.
 #[derive(Debug, Clone)]
@@ -18,6 +25,18 @@ pub struct HttpConfig {
     pub admin_token: Option<String>,
     /// Bearer token for `/v1/*`; `None` leaves them open.
     pub api_key: Option<String>,
+    /// Time a request body may take to arrive once its headers have (408 past it).
+    pub body_timeout: Duration,
+    /// Headers allowed in one request (431 past it).
+    pub max_headers: usize,
+    /// Bytes of headers (names, values and the target) allowed in one request (431).
+    pub max_header_bytes: usize,
+    /// Characters allowed in one text before tokenising; `None`: 64 per token of the
+    /// model's maximum length (a classification text longer than that is cut there when
+    /// `truncate` is on, else refused; a QA question or context is refused).
+    pub max_input_chars: Option<usize>,
+    /// Tokenisations running at once, over all models (others wait their turn).
+    pub tokenize_concurrency: usize,
 }
 
 impl Default for HttpConfig {
@@ -27,6 +46,11 @@ impl Default for HttpConfig {
             payload_limit: 2_000_000,
             admin_token: None,
             api_key: None,
+            body_timeout: Duration::from_secs(30),
+            max_headers: 100,
+            max_header_bytes: 32 * 1024,
+            max_input_chars: None,
+            tokenize_concurrency: 2,
         }
     }
 }
@@ -37,6 +61,8 @@ pub struct AppState {
     pub http: HttpConfig,
     /// The registry `/metrics` renders.
     pub metrics: Arc<Metrics>,
+    /// One permit per tokenisation running: bounds the CPU and memory tokenising takes.
+    pub tokenize_slots: Arc<Semaphore>,
     models: OnceLock<Vec<Arc<ServedModel>>>,
     warmed: AtomicBool,
     draining: AtomicBool,
@@ -46,6 +72,7 @@ impl AppState {
     /// A state with no models yet (live, not ready).
     pub fn new(http: HttpConfig, metrics: Arc<Metrics>) -> Self {
         Self {
+            tokenize_slots: Arc::new(Semaphore::new(http.tokenize_concurrency.max(1))),
             http,
             metrics,
             models: OnceLock::new(),
@@ -94,15 +121,27 @@ impl AppState {
         self.models.get().map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Loaded and warmed: inference is served, during a drain too (readiness fails then so
+    /// that load balancers stop sending, but what still arrives before the listener closes
+    /// is answered).
+    pub fn is_serving(&self) -> bool {
+        self.models.get().is_some() && self.warmed.load(Ordering::SeqCst)
+    }
+
+    /// Characters allowed per text for a model of `max_length` tokens.
+    pub fn max_input_chars(&self, max_length: usize) -> usize {
+        self.http
+            .max_input_chars
+            .unwrap_or(AUTO_CHARS_PER_TOKEN * max_length)
+    }
+
     /// The model a request names, or the only one of its task.
     pub fn model_for(&self, name: Option<&str>, task: &str) -> Result<Arc<ServedModel>, ApiError> {
-        if !self.is_ready() {
-            let why = if self.is_draining() {
-                "the server is shutting down"
-            } else {
-                "the server is still loading"
-            };
-            return Err(ApiError::new(ErrorType::Unready, why));
+        if !self.is_serving() {
+            return Err(ApiError::new(
+                ErrorType::Unready,
+                "the server is still loading",
+            ));
         }
         let models = self.models();
         match name {

@@ -18,4 +18,4 @@ pub use train::{
     adamw, attention_core, dense, dense_gelu, dropout_layer, fused_optimizer_steps,
     residual_layer_norm,
 };
-pub use weights::cached_packed_weights;
+pub use weights::{cached_packed_weights, packs_built};

@@ -1,4 +1,4 @@
-//! Packed weights, cached per weight tensor.
+//! Packed weights, held for as long as the weights they came from.
 //!
 //! Packing a weight costs about as much as multiplying it by a short input, so packed
 //! copies are kept, keyed by the identity of the tensors they came from. Each entry holds
@@ -6,10 +6,13 @@
 //! freed and reused under another weight while the entry lives; retrained weights are new
 //! tensors and get new entries. An entry whose tensors nobody else holds any more (a model
 //! dropped, weights replaced by training) can never be hit again and is dropped at the
-//! next insertion; beyond that the cache is bounded and evicts the least recently used.
+//! next insertion. There is no other bound: every live model keeps all its packed weights
+//! (packed by its first forward, which the server runs at warm-up), however many models
+//! and layers are served, and a lookup is one hash probe.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use burn::nn::Linear;
 use burn_flex::FlexTensor;
@@ -18,15 +21,16 @@ use super::tensors::{flex_f32, flex_primitive, values};
 use crate::PackedWeight;
 use crate::cpu::Precision;
 
-/// Entries kept; one model layer uses four (QKV, attention output, FFN in, FFN out).
-const CAPACITY: usize = 256;
-
 struct Entry {
     sources: Vec<FlexTensor>,
     packed: Arc<PackedWeight>,
 }
 
-static CACHE: Mutex<VecDeque<Entry>> = Mutex::new(VecDeque::new());
+/// Entries by the address of their first source's storage (several call sites may share
+/// it, e.g. a weight packed alone and beside others).
+static CACHE: LazyLock<Mutex<HashMap<usize, Vec<Entry>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+static PACKS_BUILT: AtomicUsize = AtomicUsize::new(0);
 
 fn same(a: &FlexTensor, b: &FlexTensor) -> bool {
     Arc::ptr_eq(&a.data_arc(), &b.data_arc()) && a.layout() == b.layout()
@@ -34,6 +38,12 @@ fn same(a: &FlexTensor, b: &FlexTensor) -> bool {
 
 fn same_sources(a: &[FlexTensor], b: &[FlexTensor]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
+}
+
+fn key(sources: &[FlexTensor]) -> usize {
+    sources
+        .first()
+        .map_or(0, |t| Arc::as_ptr(&t.data_arc()).cast::<u8>() as usize)
 }
 
 /// The linears' weights side by side (`[k, Σ n_i]`) with their biases, packed; `None`
@@ -46,36 +56,53 @@ pub(crate) fn packed(linears: &[&Linear]) -> Option<Arc<PackedWeight>> {
             sources.push(flex_primitive(&bias.val())?);
         }
     }
-    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = key(&sources);
     // An entry packed while inference ran f32 lacks the bf16 tiles: a miss in bf16.
     let bf16 = crate::cpu::precision() == Precision::Bf16;
-    let hit = cache
-        .iter()
-        .position(|e| same_sources(&e.sources, &sources) && (e.packed.has_bf16() || !bf16));
-    if let Some(i) = hit {
-        let entry = cache.remove(i)?;
-        let packed = Arc::clone(&entry.packed);
-        cache.push_front(entry);
-        return Some(packed);
+    let hit = CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .and_then(|entries| {
+            entries
+                .iter()
+                .find(|e| same_sources(&e.sources, &sources) && (e.packed.has_bf16() || !bf16))
+                .map(|e| Arc::clone(&e.packed))
+        });
+    if hit.is_some() {
+        return hit;
     }
-    drop(cache);
     let packed = Arc::new(pack(linears, bf16)?);
+    PACKS_BUILT.fetch_add(1, Ordering::Relaxed);
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     // Also drops this weight's f32-only entry when bf16 tiles replace it.
-    cache.retain(|e| {
-        !e.sources.iter().any(FlexTensor::is_unique) && !same_sources(&e.sources, &sources)
-    });
-    cache.push_front(Entry {
+    for entries in cache.values_mut() {
+        entries.retain(|e| {
+            !e.sources.iter().any(FlexTensor::is_unique) && !same_sources(&e.sources, &sources)
+        });
+    }
+    cache.retain(|_, entries| !entries.is_empty());
+    cache.entry(key).or_default().push(Entry {
         sources,
         packed: Arc::clone(&packed),
     });
-    cache.truncate(CAPACITY);
     Some(packed)
 }
 
 /// Packed weights held right now (live models' linears, packed side by side per call site).
 pub fn cached_packed_weights() -> usize {
-    CACHE.lock().unwrap_or_else(PoisonError::into_inner).len()
+    CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+        .map(Vec::len)
+        .sum()
+}
+
+/// Weights packed since the process started: flat once every served layer is packed
+/// (a rise under steady traffic would mean repacking on the request path).
+pub fn packs_built() -> usize {
+    PACKS_BUILT.load(Ordering::Relaxed)
 }
 
 fn pack(linears: &[&Linear], bf16: bool) -> Option<PackedWeight> {

@@ -1,18 +1,32 @@
 //! `PUT /admin/models/{name}/frontier` (body: a frontier file) and `POST /admin/reload`
 //! (re-read every model's frontier file), behind the admin bearer token.
+//!
+//! The frontier file is the one source of truth: a PUT that validates is written to the
+//! model's frontier file (atomically, by rename) before it serves, so the file watcher,
+//! SIGHUP and a restart all keep it. Where that file cannot be written (a read-only
+//! ConfigMap), the PUT is refused with 409 and the file stays in charge.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::ReloadResponse;
 use crate::error::{ApiError, ErrorType};
+use crate::extract::read_body;
 use crate::served::{ReloadError, ReloadOutcome, ServedModel};
 use crate::state::AppState;
+
+/// The token of an `Authorization` value whose scheme is `Bearer` in any case (RFC 7235:
+/// auth schemes are case-insensitive).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_matches(' '))
+}
 
 /// Checks `Authorization: Bearer <token>` against `expected` (`None`: route disabled).
 pub fn authorize(headers: &HeaderMap, expected: Option<&str>, what: &str) -> Result<(), ApiError> {
@@ -25,7 +39,7 @@ pub fn authorize(headers: &HeaderMap, expected: Option<&str>, what: &str) -> Res
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(bearer_token);
     match given {
         None => Err(ApiError::new(
             ErrorType::Unauthorized,
@@ -43,9 +57,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn reload_error(error: ReloadError) -> ApiError {
     match error {
-        ReloadError::Invalid(e) => {
-            ApiError::validation(format!("frontier refused, the old one keeps serving: {e}"))
-        }
+        ReloadError::Invalid(_) | ReloadError::TooManyPoints { .. } => ApiError::validation(
+            format!("frontier refused, the old one keeps serving: {error}"),
+        ),
+        ReloadError::Persist { .. } => ApiError::new(
+            ErrorType::Conflict,
+            format!(
+                "frontier refused, the old one keeps serving: {error} (the frontier file is \
+                 the source of truth; update it instead)"
+            ),
+        ),
         other => ApiError::new(
             ErrorType::Internal,
             format!("frontier refused, the old one keeps serving: {other}"),
@@ -64,17 +85,22 @@ fn answer(model: &ServedModel, outcome: ReloadOutcome) -> ReloadResponse {
     }
 }
 
-/// Validates the body as `name`'s new frontier and swaps it in.
+/// Validates the body as `name`'s new frontier, writes it to the model's frontier file and
+/// swaps it in. The token is checked before the body is read.
 pub async fn put_frontier(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     let result = async {
-        authorize(&headers, state.http.admin_token.as_deref(), "the admin API")?;
+        authorize(
+            request.headers(),
+            state.http.admin_token.as_deref(),
+            "the admin API",
+        )?;
         let model = state.model_named(&name)?;
-        let outcome = model.reload(&body).await.map_err(reload_error)?;
+        let body = read_body(request.into_body(), &state).await?;
+        let outcome = model.replace(&body).await.map_err(reload_error)?;
         Ok::<_, ApiError>(Json(answer(&model, outcome)))
     }
     .await;

@@ -12,7 +12,7 @@ use crate::api::{ClassifyInput, ClassifyRequest, ClassifyResponse, ClassifyResul
 use crate::engine::Logits;
 use crate::error::{ApiError, ErrorType};
 use crate::extract::JsonBody;
-use crate::infer::{SpentInput, account, admit, plan, run_all};
+use crate::infer::{SpentInput, account, admit, plan, run_all, tokenize_bounded};
 use crate::routes::headers::spent_headers;
 use crate::routes::outcome::record_outcome;
 use crate::served::{ServedModel, ServedTask};
@@ -38,26 +38,48 @@ struct Tokenised {
     truncated: bool,
 }
 
-fn tokenise(tokenizer: &BertTokenizer, input: &ClassifyInput) -> Result<Tokenised, String> {
+/// `text` cut to `max_chars` characters (and whether that cut anything) when `truncate`;
+/// an error otherwise. Tokenising only what can matter bounds its time and memory.
+fn capped(text: &str, max_chars: usize, truncate: bool) -> Result<(&str, bool), String> {
+    match text.char_indices().nth(max_chars) {
+        None => Ok((text, false)),
+        Some((cut, _)) if truncate => Ok((&text[..cut], true)),
+        Some(_) => Err(format!(
+            "is longer than {max_chars} characters (--max-input-chars) and `truncate` is false"
+        )),
+    }
+}
+
+fn tokenise(
+    tokenizer: &BertTokenizer,
+    input: &ClassifyInput,
+    max_chars: usize,
+    truncate: bool,
+) -> Result<Tokenised, String> {
     let (text, pair) = match input {
         ClassifyInput::Text(t) => (t.as_str(), None),
         ClassifyInput::Pair { text, text_pair } => (text.as_str(), Some(text_pair.as_str())),
     };
-    if text.trim().is_empty() || pair.is_some_and(|p| p.trim().is_empty()) {
-        return Err("is empty".into());
-    }
-    let encoded = tokenizer
-        .encode(match pair {
+    let (text, cut) = capped(text, max_chars, truncate)?;
+    let (pair, pair_cut) = match pair {
+        Some(p) => capped(p, max_chars, truncate).map(|(p, c)| (Some(p), c))?,
+        None => (None, false),
+    };
+    let t = tokenizer
+        .encode_truncated(match pair {
             None => TextInput::Single(text),
             Some(p) => TextInput::Pair(text, p),
         })
         .map_err(|e| e.to_string())?;
-    let truncated = encoded.input_ids.len() >= tokenizer.max_length() && {
-        let count = |t: &str| tokenizer.pieces(t).map(|p| p.ids.len()).unwrap_or(0);
-        let specials = if pair.is_some() { 3 } else { 2 };
-        count(text) + pair.map_or(0, count) + specials > tokenizer.max_length()
-    };
-    Ok(Tokenised { encoded, truncated })
+    // Whitespace, control and zero-width characters give no tokens: such a text is empty.
+    let segment = |id: u32| t.encoded.token_type_ids.iter().filter(|&&s| s == id).count();
+    if segment(0) <= 2 || pair.is_some() && segment(1) <= 1 {
+        return Err("is empty (no tokens after normalisation)".into());
+    }
+    Ok(Tokenised {
+        encoded: t.encoded,
+        truncated: t.truncated || cut || pair_cut,
+    })
 }
 
 async fn serve(
@@ -82,15 +104,19 @@ async fn serve(
     }
     let admitted = admit(model, &state.metrics, inputs.len(), started)?;
     let tokenizer = Arc::clone(&model.tokenizer);
-    let tokenised = tokio::task::spawn_blocking(move || {
+    let max_chars = state.max_input_chars(model.max_length());
+    let truncate = request.truncate;
+    let tokenised = tokenize_bounded(state, move || {
         inputs
             .iter()
             .enumerate()
-            .map(|(i, input)| tokenise(&tokenizer, input).map_err(|e| format!("inputs[{i}] {e}")))
+            .map(|(i, input)| {
+                tokenise(&tokenizer, input, max_chars, truncate)
+                    .map_err(|e| format!("inputs[{i}] {e}"))
+            })
             .collect::<Result<Vec<_>, _>>()
     })
-    .await
-    .map_err(|e| ApiError::new(ErrorType::Internal, e.to_string()))?
+    .await?
     .map_err(ApiError::validation)?;
     if !request.truncate
         && let Some(i) = tokenised.iter().position(|t| t.truncated)

@@ -14,7 +14,7 @@ use crate::api::{QaRequest, QaResponse};
 use crate::engine::Logits;
 use crate::error::{ApiError, ErrorType};
 use crate::extract::JsonBody;
-use crate::infer::{SpentInput, account, admit, plan, run_all};
+use crate::infer::{SpentInput, account, admit, plan, run_all, tokenize_bounded};
 use crate::routes::headers::spent_headers;
 use crate::routes::outcome::record_outcome;
 use crate::served::{ServedModel, ServedTask};
@@ -43,12 +43,20 @@ async fn serve(
     let ServedTask::QuestionAnswering { windows, decoding } = model.task else {
         return Err(ApiError::new(ErrorType::Internal, "not a QA model"));
     };
-    if request.question.trim().is_empty() {
-        return Err(ApiError::validation("`question` is empty"));
+    let max_chars = state.max_input_chars(model.max_length());
+    for (field, text) in [("question", &request.question), ("context", &request.context)] {
+        if text.trim().is_empty() {
+            return Err(ApiError::validation(format!("`{field}` is empty")));
+        }
+        if text.len() > max_chars && text.chars().nth(max_chars).is_some() {
+            return Err(ApiError::validation(format!(
+                "`{field}` is longer than {max_chars} characters (--max-input-chars)"
+            )));
+        }
     }
-    if request.context.trim().is_empty() {
-        return Err(ApiError::validation("`context` is empty"));
-    }
+    // One permit before tokenising, so tokenising is admission-controlled too; the rest
+    // once the window count is known.
+    let mut admitted = admit(model, &state.metrics, 1, started)?;
     let tokenizer = Arc::clone(&model.tokenizer);
     let example = SquadExample {
         id: String::new(),
@@ -57,13 +65,27 @@ async fn serve(
         question: request.question.clone(),
         answers: Vec::new(),
     };
-    let features = tokio::task::spawn_blocking(move || {
+    let features = tokenize_bounded(state, move || {
         squad_features(std::slice::from_ref(&example), &tokenizer, windows)
     })
-    .await
-    .map_err(|e| ApiError::new(ErrorType::Internal, e.to_string()))?
+    .await?
     .map_err(|e| ApiError::validation(e.to_string()))?;
-    let admitted = admit(model, &state.metrics, features.len(), started)?;
+    // Whitespace, control and zero-width characters give no tokens.
+    let Some(first) = features.first() else {
+        return Err(ApiError::validation("`context` is empty (no tokens)"));
+    };
+    let segment = |id: u32| first.encoded.token_type_ids.iter().filter(|&&s| s == id).count();
+    if segment(0) <= 2 {
+        return Err(ApiError::validation(
+            "`question` is empty (no tokens after normalisation)",
+        ));
+    }
+    if segment(1) <= 1 {
+        return Err(ApiError::validation(
+            "`context` is empty (no tokens after normalisation)",
+        ));
+    }
+    admitted.grow_to(model, &state.metrics, features.len())?;
     let snapshot = &admitted.snapshot;
     let longest = features
         .iter()

@@ -67,6 +67,15 @@ impl Server {
     /// Starts the binary in `cwd` with `args` (plus an ephemeral loopback port and JSON logs)
     /// and waits for it to listen, then to be ready.
     pub fn start(cwd: &Path, args: &[&str]) -> Self {
+        let server = Self::spawn(cwd, args);
+        wait_until("readiness", Duration::from_secs(180), || {
+            http(&server.addr, "GET", "/health/ready", None).is_ok_and(|r| r.status == 200)
+        });
+        server
+    }
+
+    /// Starts the binary and waits for it to listen (not to be ready).
+    pub fn spawn(cwd: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lat-server"))
             .current_dir(cwd)
             .args(args)
@@ -98,9 +107,6 @@ impl Server {
             http(&addr, "GET", "/health/live", None).unwrap().status,
             200
         );
-        wait_until("readiness", Duration::from_secs(180), || {
-            http(&addr, "GET", "/health/ready", None).is_ok_and(|r| r.status == 200)
-        });
         Self {
             child,
             addr,
@@ -109,12 +115,23 @@ impl Server {
         }
     }
 
-    /// Sends SIGTERM, waits for a clean exit and collects the remaining log.
-    pub fn terminate(mut self) -> Vec<String> {
+    /// Sends `signal` (`TERM`, `HUP`, ...) to the process.
+    pub fn signal(&self, signal: &str) {
         Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .unwrap();
+    }
+
+    /// Log lines so far, those not yet read included.
+    pub fn log(&mut self) -> &[String] {
+        self.log.extend(self.lines.try_iter());
+        &self.log
+    }
+
+    /// Sends SIGTERM, waits for a clean exit and collects the remaining log.
+    pub fn terminate(mut self) -> Vec<String> {
+        self.signal("TERM");
         let status = self.child.wait().unwrap();
         assert!(status.success(), "{status}");
         self.log.extend(self.lines.try_iter());

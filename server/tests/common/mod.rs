@@ -212,6 +212,7 @@ pub fn options(max_concurrent_inputs: usize) -> ServeOptions {
         max_concurrent_inputs,
         calibration_repeats: 1,
         slo_ms: None,
+        max_frontier_points: 64,
     }
 }
 
