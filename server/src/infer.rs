@@ -88,7 +88,8 @@ impl Admitted {
         inputs: usize,
     ) -> Result<(), ApiError> {
         let total = permits(model, inputs)?;
-        let more = total.saturating_sub(u32::try_from(self.permit.num_permits()).unwrap_or(u32::MAX));
+        let more =
+            total.saturating_sub(u32::try_from(self.permit.num_permits()).unwrap_or(u32::MAX));
         if more == 0 {
             return Ok(());
         }

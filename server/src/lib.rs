@@ -28,8 +28,8 @@ mod watch;
 
 pub use error::{ApiError, ErrorType};
 pub use extract::parse;
-pub use listen::{ConnectionConfig, serve};
 pub use frontier_slot::{FrontierSlot, Snapshot, sha256_hex};
+pub use listen::{ConnectionConfig, serve};
 pub use metrics::{BUDGET_KINDS, Metrics, REJECTION_REASONS, RELOAD_RESULTS};
 pub use probe::http_status;
 pub use router::{OPENAPI_YAML, ROUTES, metrics_router, router};

@@ -107,7 +107,9 @@ pub enum ServeError {
         source: FrontierError,
     },
     /// The frontier has more points than `--max-frontier-points`.
-    #[error("model `{model}`: frontier {path}: {points} points; at most {max} (--max-frontier-points)")]
+    #[error(
+        "model `{model}`: frontier {path}: {points} points; at most {max} (--max-frontier-points)"
+    )]
     FrontierPoints {
         /// Model name.
         model: String,
@@ -478,7 +480,11 @@ impl ServedModel {
         result
     }
 
-    async fn reload_locked(&self, bytes: &[u8], persist: bool) -> Result<ReloadOutcome, ReloadError> {
+    async fn reload_locked(
+        &self,
+        bytes: &[u8],
+        persist: bool,
+    ) -> Result<ReloadOutcome, ReloadError> {
         let current = self.slot.load();
         if crate::frontier_slot::sha256_hex(bytes) == current.sha256 {
             if persist {

@@ -43,7 +43,10 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Durati
             Ok(n) => got.extend_from_slice(&buf[..n]),
         }
     }
-    (String::from_utf8_lossy(&got).into_owned(), started.elapsed())
+    (
+        String::from_utf8_lossy(&got).into_owned(),
+        started.elapsed(),
+    )
 }
 
 #[test]
@@ -51,28 +54,46 @@ fn slow_and_idle_clients_are_cut_off_and_connections_are_limited() {
     let fixture = common::fixture();
     let server = start(
         &fixture,
-        &["--header-timeout-s", "1", "--body-timeout-s", "1", "--max-connections", "3"],
+        &[
+            "--header-timeout-s",
+            "1",
+            "--body-timeout-s",
+            "1",
+            "--max-connections",
+            "3",
+        ],
     );
     let addr = server.addr.clone();
 
     // Idle: closed after the header timeout, nothing sent.
     let mut idle = TcpStream::connect(&addr).unwrap();
     let (got, took) = read_until_closed(&mut idle, Duration::from_secs(10));
-    assert!(took < Duration::from_secs(5), "idle connection open {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "idle connection open {took:?}"
+    );
     assert!(got.is_empty() || got.contains(" 408 "), "{got}");
 
     // Half-sent head: closed too.
     let mut half = TcpStream::connect(&addr).unwrap();
-    half.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n").unwrap();
+    half.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let (_, took) = read_until_closed(&mut half, Duration::from_secs(10));
-    assert!(took < Duration::from_secs(5), "half-sent head open {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "half-sent head open {took:?}"
+    );
 
     // Kept alive after a request, then idle: closed as well.
     let mut kept = TcpStream::connect(&addr).unwrap();
-    kept.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    kept.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let (got, took) = read_until_closed(&mut kept, Duration::from_secs(10));
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");
-    assert!(took < Duration::from_secs(5), "kept-alive idle open {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "kept-alive idle open {took:?}"
+    );
 
     // A trickled body: 408 in the envelope.
     let mut slow = TcpStream::connect(&addr).unwrap();
@@ -138,7 +159,10 @@ fn signals_during_warm_up_stop_cleanly_or_wait() {
         server.child.try_wait().unwrap().is_none(),
         "SIGHUP before ready killed the server"
     );
-    assert_eq!(http(&addr, "GET", "/health/ready", None).unwrap().status, 503);
+    assert_eq!(
+        http(&addr, "GET", "/health/ready", None).unwrap().status,
+        503
+    );
     server.signal("TERM");
     let started = Instant::now();
     let status = loop {
@@ -157,5 +181,8 @@ fn signals_during_warm_up_stop_cleanly_or_wait() {
         !log.iter().any(|l| l.contains(r#""message":"ready""#)),
         "became ready after SIGTERM: {log:#?}"
     );
-    assert!(log.iter().any(|l| l.contains("SIGHUP before the models are ready")));
+    assert!(
+        log.iter()
+            .any(|l| l.contains("SIGHUP before the models are ready"))
+    );
 }

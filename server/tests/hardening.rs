@@ -49,7 +49,11 @@ async fn long_texts_are_cut_at_the_character_cap_or_refused() {
     )
     .await;
     assert_envelope(&refused, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-    assert!(refused.text.contains("--max-input-chars"), "{}", refused.text);
+    assert!(
+        refused.text.contains("--max-input-chars"),
+        "{}",
+        refused.text
+    );
     // Under the cap, the token limit still decides `truncated`, from one tokenisation.
     let short = post(&s.app, "/v1/classify", json!({"inputs": "a gripping film"})).await;
     assert_eq!(short.json["results"][0]["truncated"], false);
@@ -80,10 +84,20 @@ async fn texts_of_only_control_or_zero_width_characters_are_empty() {
         )
         .await;
         assert_envelope(&pair, StatusCode::UNPROCESSABLE_ENTITY, "validation");
-        let q = post(&s.app, "/v1/qa", json!({"question": text, "context": "a b c"})).await;
+        let q = post(
+            &s.app,
+            "/v1/qa",
+            json!({"question": text, "context": "a b c"}),
+        )
+        .await;
         assert_envelope(&q, StatusCode::UNPROCESSABLE_ENTITY, "validation");
         assert!(q.text.contains("`question` is empty"), "{}", q.text);
-        let c = post(&s.app, "/v1/qa", json!({"question": "who?", "context": text})).await;
+        let c = post(
+            &s.app,
+            "/v1/qa",
+            json!({"question": "who?", "context": text}),
+        )
+        .await;
         assert_envelope(&c, StatusCode::UNPROCESSABLE_ENTITY, "validation");
         assert!(c.text.contains("`context` is empty"), "{}", c.text);
     }
@@ -125,7 +139,11 @@ async fn the_admin_token_is_checked_before_the_body_is_read() {
         .header("content-type", "application/json")
         .body(Body::from(huge.clone()))
         .unwrap();
-    assert_envelope(&raw(&s.app, request).await, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_envelope(
+        &raw(&s.app, request).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
     let request = Request::builder()
         .method(Method::PUT)
         .uri("/admin/models/cls/frontier")
@@ -154,21 +172,42 @@ async fn every_error_is_the_envelope() {
     .await;
     assert_envelope(&bad_admin, StatusCode::BAD_REQUEST, "malformed_request");
     let big = "x".repeat(40_000);
-    let long_head = call(&s.app, Method::GET, "/health/live", None, &[("x-big", &big)]).await;
-    assert_envelope(&long_head, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large");
+    let long_head = call(
+        &s.app,
+        Method::GET,
+        "/health/live",
+        None,
+        &[("x-big", &big)],
+    )
+    .await;
+    assert_envelope(
+        &long_head,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    );
     let mut request = Request::builder().method(Method::GET).uri("/v1/models");
     for i in 0..150 {
         request = request.header(format!("x-h{i}"), "1");
     }
     let many = raw(&s.app, request.body(Body::empty()).unwrap()).await;
-    assert_envelope(&many, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large");
+    assert_envelope(
+        &many,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    );
     let fine = call(&s.app, Method::GET, "/v1/models", None, &[("x-small", "1")]).await;
     assert_eq!(fine.status, StatusCode::OK);
 }
 
 fn frontier_body(s: &common::TestServer, rates: &[f64], offset: f64) -> Vec<u8> {
     let spec = &s.fixture.specs[0];
-    serde_json::to_vec(&common::frontier_file(&spec.dir, "classification", rates, offset)).unwrap()
+    serde_json::to_vec(&common::frontier_file(
+        &spec.dir,
+        "classification",
+        rates,
+        offset,
+    ))
+    .unwrap()
 }
 
 async fn put(s: &common::TestServer, body: Vec<u8>) -> common::Reply {
@@ -219,7 +258,11 @@ async fn an_admin_put_is_written_to_the_file_and_the_watcher_keeps_it() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["result"], "swapped");
     let path = &s.fixture.specs[0].frontier;
-    assert_eq!(std::fs::read(path).unwrap(), body, "the file is the source of truth");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        body,
+        "the file is the source of truth"
+    );
     let version = serving_version(&s);
     // Many polls later the PUT still serves.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -229,6 +272,10 @@ async fn an_admin_put_is_written_to_the_file_and_the_watcher_keeps_it() {
     std::fs::create_dir_all(path.join("held")).unwrap();
     let refused = put(&s, frontier_body(&s, &[0.4, 0.0], 3.0)).await;
     assert_envelope(&refused, StatusCode::CONFLICT, "conflict");
-    assert_eq!(serving_version(&s), version, "the old frontier keeps serving");
+    assert_eq!(
+        serving_version(&s),
+        version,
+        "the old frontier keeps serving"
+    );
     watcher.abort();
 }

@@ -72,7 +72,13 @@ fn tokenise(
         })
         .map_err(|e| e.to_string())?;
     // Whitespace, control and zero-width characters give no tokens: such a text is empty.
-    let segment = |id: u32| t.encoded.token_type_ids.iter().filter(|&&s| s == id).count();
+    let segment = |id: u32| {
+        t.encoded
+            .token_type_ids
+            .iter()
+            .filter(|&&s| s == id)
+            .count()
+    };
     if segment(0) <= 2 || pair.is_some() && segment(1) <= 1 {
         return Err("is empty (no tokens after normalisation)".into());
     }

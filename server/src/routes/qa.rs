@@ -44,7 +44,10 @@ async fn serve(
         return Err(ApiError::new(ErrorType::Internal, "not a QA model"));
     };
     let max_chars = state.max_input_chars(model.max_length());
-    for (field, text) in [("question", &request.question), ("context", &request.context)] {
+    for (field, text) in [
+        ("question", &request.question),
+        ("context", &request.context),
+    ] {
         if text.trim().is_empty() {
             return Err(ApiError::validation(format!("`{field}` is empty")));
         }
@@ -74,7 +77,14 @@ async fn serve(
     let Some(first) = features.first() else {
         return Err(ApiError::validation("`context` is empty (no tokens)"));
     };
-    let segment = |id: u32| first.encoded.token_type_ids.iter().filter(|&&s| s == id).count();
+    let segment = |id: u32| {
+        first
+            .encoded
+            .token_type_ids
+            .iter()
+            .filter(|&&s| s == id)
+            .count()
+    };
     if segment(0) <= 2 {
         return Err(ApiError::validation(
             "`question` is empty (no tokens after normalisation)",
