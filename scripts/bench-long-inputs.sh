@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Abuse benchmark of lat-server on the default model: 16 clients each sending 1.9 MB
-# texts back to back, while one client times small requests. Reports the server's peak
-# RSS (VmHWM) and the small requests' p50/p99 against the same server idle, as one JSON
-# line in $OUT (default docs/results/long-inputs/results.jsonl).
+# Abuse benchmark of lat-server on the default model: 16 clients send texts back to back
+# while one client times small requests; one JSON line per scenario in $OUT (default
+# docs/results/long-inputs/results.jsonl) with the server's peak RSS (VmHWM, since start)
+# and the small requests' p50/p99 against the same server idle. Scenarios, in this order:
+#   refused  1.9 MB texts with "truncate": false (refused at the character cap)
+#   cut      1.9 MB texts, default "truncate" (cut at the cap: each is a max-length input)
+#   control  texts of the model's maximum length (~120 words): the same compute as `cut`
+#            with none of the size, so `cut` against `control` is what the size costs
+# each in two pacings: `burst` (the 16 clients send one request each at the same moment,
+# once a second: 16 concurrent inputs) and `flood` (back to back, as fast as answered; the
+# Python clients then share the server's 2 cores, so read it as a stress bound).
 #
 #   scripts/bench-long-inputs.sh [extra lat-server flags...]
 set -euo pipefail
@@ -14,16 +21,19 @@ THREADS=${THREADS:-2}
 SECONDS_UNDER_LOAD=${SECONDS_UNDER_LOAD:-20}
 mkdir -p "$(dirname "$OUT")"
 
-cargo build --release --locked -p lat-server --bins >/dev/null
-"$CARGO_TARGET_DIR/release/lat-server" --host 127.0.0.1 --port "$PORT" --threads "$THREADS" \
+# LAT_SERVER_BIN: another build to measure (e.g. an older commit's, for a before/after).
+bin=${LAT_SERVER_BIN:-$CARGO_TARGET_DIR/release/lat-server}
+[ -n "${LAT_SERVER_BIN:-}" ] || cargo build --release --locked -p lat-server --bins >/dev/null
+"$bin" --host 127.0.0.1 --port "$PORT" --threads "$THREADS" \
   --watch-interval-ms 0 "$@" >"${SERVER_LOG:-/tmp/lat-long-inputs.log}" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid || true' EXIT
 
-python3 - "$PORT" "$pid" "$SECONDS_UNDER_LOAD" "$*" <<'PY' | tee -a "$OUT"
+python3 - "$PORT" "$pid" "$SECONDS_UNDER_LOAD" "$*" "${PACINGS:-burst,flood}" "$bin" <<'PY' | tee -a "$OUT"
 import http.client, json, statistics, sys, threading, time
 
 port, pid, seconds, flags = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+pacings, binary = sys.argv[5].split(","), sys.argv[6]
 
 def request(body, timeout=120):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -65,49 +75,64 @@ idle = sorted(request(small)[1] for _ in range(200))
 rss_idle = rss_mb()
 
 text = "the film is a gripping , funny and deeply moving portrait of a family . "
-long_body = json.dumps({"inputs": text * (1_900_000 // len(text))}).encode()
-stop = time.monotonic() + seconds
-long_statuses, long_times = [], []
-lock = threading.Lock()
-
-def abuser():
-    while time.monotonic() < stop:
-        status, took = request(long_body)
-        with lock:
-            long_statuses.append(status)
-            long_times.append(took)
-
-threads = [threading.Thread(target=abuser) for _ in range(16)]
-for t in threads:
-    t.start()
-time.sleep(1.0)
-loaded = []
-while time.monotonic() < stop:
-    status, took = request(small)
-    if status == 200:
-        loaded.append(took)
-for t in threads:
-    t.join()
+huge = text * (1_900_000 // len(text))
+bodies = {
+    "refused": json.dumps({"inputs": huge, "truncate": False}).encode(),
+    "cut": json.dumps({"inputs": huge}).encode(),
+    "control": json.dumps({"inputs": text * 9}).encode(),
+}
 
 def q(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(p * len(values)))] * 1e3
 
-print(json.dumps({
-    "flags": flags,
-    "long_body_bytes": len(long_body),
-    "long_clients": 16,
-    "seconds": seconds,
-    "long_requests": len(long_statuses),
-    "long_status_counts": {str(s): long_statuses.count(s) for s in sorted(set(long_statuses))},
-    "long_p50_ms": round(q(long_times, 0.5), 1) if long_times else None,
-    "small_idle_p50_ms": round(q(idle, 0.5), 2),
-    "small_idle_p99_ms": round(q(idle, 0.99), 2),
-    "small_loaded_requests": len(loaded),
-    "small_loaded_p50_ms": round(q(loaded, 0.5), 2),
-    "small_loaded_p99_ms": round(q(loaded, 0.99), 2),
-    "p50_ratio": round(q(loaded, 0.5) / q(idle, 0.5), 2),
-    "rss_idle_mb": round(rss_idle, 1),
-    "peak_rss_mb": round(hwm_mb(), 1),
-}))
+runs = [(s, p) for p in pacings for s in bodies]
+for scenario, pacing in runs:
+    body = bodies[scenario]
+    t0 = time.monotonic()
+    stop = t0 + seconds
+    statuses, times = [], []
+    lock = threading.Lock()
+
+    def abuser():
+        while time.monotonic() < stop:
+            status, took = request(body)
+            with lock:
+                statuses.append(status)
+                times.append(took)
+            if pacing == "burst":
+                # Next whole second of the run, so all 16 go together.
+                time.sleep(1.0 - (time.monotonic() - t0) % 1.0)
+
+    threads = [threading.Thread(target=abuser) for _ in range(16)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    loaded = []
+    while time.monotonic() < stop:
+        status, took = request(small)
+        if status == 200:
+            loaded.append(took)
+    for t in threads:
+        t.join()
+    print(json.dumps({
+        "scenario": scenario,
+        "pacing": pacing,
+        "flags": flags,
+        "binary": binary,
+        "body_bytes": len(body),
+        "clients": 16,
+        "seconds": seconds,
+        "requests": len(statuses),
+        "status_counts": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+        "p50_ms": round(q(times, 0.5), 1) if times else None,
+        "small_idle_p50_ms": round(q(idle, 0.5), 2),
+        "small_idle_p99_ms": round(q(idle, 0.99), 2),
+        "small_loaded_requests": len(loaded),
+        "small_loaded_p50_ms": round(q(loaded, 0.5), 2),
+        "small_loaded_p99_ms": round(q(loaded, 0.99), 2),
+        "p50_ratio": round(q(loaded, 0.5) / q(idle, 0.5), 2),
+        "rss_idle_mb": round(rss_idle, 1),
+        "peak_rss_mb": round(hwm_mb(), 1),
+    }), flush=True)
 PY

@@ -28,12 +28,17 @@ frontier["points"] = frontier["points"][::2]
 json.dump(frontier, open(sys.argv[2], "w"), indent=2)
 PY
 
+# The server serves a copy: the swap scenario's admin PUTs write the served file (the
+# file is the source of truth), and the model's own frontier.json must stay as it is.
+SERVED=$(mktemp --suffix=.json)
+cp "$FRONTIER" "$SERVED"
+
 cargo build --release --locked -p lat-server --bins >/dev/null
 bin=$CARGO_TARGET_DIR/release
 
 server_pid=""
 start_server() {
-  "$bin/lat-server" --model-dir "$MODEL" --frontier "$FRONTIER" --model-name sst2 \
+  "$bin/lat-server" --model-dir "$MODEL" --frontier "$SERVED" --model-name sst2 \
     --host 127.0.0.1 --port "$PORT" --threads "$THREADS" --admin-token bench \
     --max-concurrent-inputs 64 --watch-interval-ms 0 "$@" >"${SERVER_LOG:-/tmp/lat-bench-server.log}" 2>&1 &
   server_pid=$!
@@ -45,7 +50,7 @@ start_server() {
   exit 1
 }
 stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" || true; }
-trap 'stop_server; rm -f "$OTHER"' EXIT
+trap 'stop_server; rm -f "$OTHER" "$SERVED"' EXIT
 load() {
   echo "== $*" >&2
   "$bin/lat-load" --addr "127.0.0.1:$PORT" --duration-s "$SECONDS_PER_RUN" "$@" | tee -a "$OUT"
