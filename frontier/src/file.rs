@@ -10,6 +10,7 @@ use lat_model::flops::{Architecture, Family, Head};
 use serde::{Deserialize, Serialize};
 
 use crate::error::FrontierError;
+use crate::estimate::Estimate;
 use crate::gene::{Gene, GeneSpace};
 
 /// The schema version this build writes and reads.
@@ -86,8 +87,13 @@ pub struct FrontierPoint {
     pub flops_ratio: f64,
     /// The same ratio with every input padded to `max_length` (the paper's accounting).
     pub padded_flops_ratio: f64,
-    /// Dev score (`metric`, percent).
+    /// Dev score (`metric`, percent): what the search selected on, and what the server
+    /// ranks points by.
     pub score: f64,
+    /// The score on held-out data that neither training nor the search saw, with its
+    /// standard error (`lat-search eval --write-frontier`): the figure to report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<Estimate>,
 }
 
 /// The full model on the same dev set, for reference.
@@ -97,6 +103,9 @@ pub struct FullModel {
     pub mean_flops: f64,
     /// Dev score.
     pub score: f64,
+    /// Its score on the held-out data, as for the points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<Estimate>,
 }
 
 /// The file as written.
@@ -123,6 +132,9 @@ pub struct FrontierFile {
     /// How the search ran (free-form provenance).
     #[serde(default)]
     pub search: serde_json::Value,
+    /// The data the `held_out` scores were measured on, when they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out_set: Option<DevSetInfo>,
 }
 
 /// What a frontier must match to be served with a model.

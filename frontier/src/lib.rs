@@ -9,6 +9,7 @@
 mod budget;
 mod cost;
 mod error;
+mod estimate;
 mod file;
 mod gene;
 mod latency;
@@ -23,6 +24,7 @@ mod squad_f1;
 pub use budget::{Budget, Choice};
 pub use cost::CostModel;
 pub use error::{BudgetError, FrontierError, GeneError, LatencyError};
+pub use estimate::Estimate;
 pub use file::{
     ArchitectureInfo, DevSetInfo, Expected, Frontier, FrontierFile, FrontierPoint, FullModel,
     ModelIdentity, SCHEMA_VERSION, Task, sha256_file,

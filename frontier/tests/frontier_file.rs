@@ -22,6 +22,7 @@ fn point(lengths: Vec<usize>, mean_flops: f64, score: f64) -> FrontierPoint {
         flops_ratio: mean_flops / 1000.0,
         padded_flops_ratio: mean_flops / 1000.0,
         score,
+        held_out: None,
     }
 }
 
@@ -47,6 +48,7 @@ fn file() -> FrontierFile {
         full_model: FullModel {
             mean_flops: 1000.0,
             score: 90.0,
+            held_out: None,
         },
         points: vec![
             point(vec![12, 9, 7], 500.0, 80.0),
@@ -54,6 +56,7 @@ fn file() -> FrontierFile {
             point(vec![16, 16, 16], 1000.0, 90.0),
         ],
         search: serde_json::json!({"seed": 42}),
+        held_out_set: None,
     }
 }
 

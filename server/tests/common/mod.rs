@@ -128,6 +128,7 @@ pub fn frontier_file(dir: &Path, task: &str, rates: &[f64], offset: f64) -> Fron
                 padded_flops_ratio: cost.padded_flops(&gene).unwrap() / full_padded,
                 mean_flops: mean,
                 score: 50.0 + offset + 40.0 * (1.0 - rate),
+                held_out: None,
                 gene,
             }
         })
@@ -163,9 +164,11 @@ pub fn frontier_file(dir: &Path, task: &str, rates: &[f64], offset: f64) -> Fron
         full_model: FullModel {
             mean_flops: full,
             score: 90.0 + offset,
+            held_out: None,
         },
         points,
         search: serde_json::json!({"fixture": true}),
+        held_out_set: None,
     }
 }
 

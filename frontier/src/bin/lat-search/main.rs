@@ -4,6 +4,7 @@
 
 mod calibrate;
 mod classify;
+mod eval;
 mod outputs;
 mod qa;
 mod search_args;
@@ -34,6 +35,9 @@ enum Command {
     Qa(qa::QaArgs),
     /// Time every frontier point on this device: the calibration table for latency budgets.
     Calibrate(calibrate::CalibrateArgs),
+    /// Score given genes or a frontier's points on a data file: accuracy (QA: F1 and EM)
+    /// with standard errors, paired differences from the full model, true-length FLOPs.
+    Eval(eval::EvalArgs),
 }
 
 /// The burn device named on the command line.
@@ -53,5 +57,6 @@ fn main() -> Result<()> {
         Command::Classify(args) => classify::run(args),
         Command::Qa(args) => qa::run(args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

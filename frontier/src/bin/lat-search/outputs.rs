@@ -183,6 +183,7 @@ impl<'a> Outputs<'a> {
                     flops_ratio,
                     padded_flops_ratio,
                     score: r.score,
+                    held_out: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -212,6 +213,7 @@ impl<'a> Outputs<'a> {
             full_model: FullModel {
                 mean_flops: full.mean_flops,
                 score: full.score,
+                held_out: None,
             },
             points,
             search: json!({
@@ -220,6 +222,7 @@ impl<'a> Outputs<'a> {
                 "evaluated_genes": records.len(),
                 "search_seconds": self.info.search_seconds,
             }),
+            held_out_set: None,
         })
     }
 

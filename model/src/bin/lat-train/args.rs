@@ -170,10 +170,13 @@ pub fn check_data(path: &Path) -> Result<()> {
 /// Which configurations an evaluation command scores.
 #[derive(Args, Debug, Clone)]
 pub struct EvalConfigArgs {
-    /// Constant keep ratios per layer (r_i = rate^i; 1 = full length).
-    #[arg(long, value_delimiter = ',', default_value = "1,0.9,0.8,0.7,0.6,0.5")]
-    pub rates: Vec<f64>,
-    /// Also score this explicit configuration: one keep ratio per layer, non-increasing.
+    /// Keep rates, compounded per layer: at rate r, layer i keeps r of the tokens the layer
+    /// before it kept, r^i of the input in all (1 = full length). Default
+    /// 1,0.9,0.8,0.7,0.6,0.5 unless --ratios is given; `--rates none` scores none.
+    #[arg(long, value_delimiter = ',', value_parser = parse_rate)]
+    pub rates: Option<Vec<Option<f64>>>,
+    /// Score this explicit configuration (alone unless --rates is given too): one keep
+    /// ratio per layer, non-increasing.
     #[arg(long, value_delimiter = ',')]
     pub ratios: Option<Vec<f64>>,
     /// Layers (0-based) the explicit configuration skips.
@@ -181,11 +184,35 @@ pub struct EvalConfigArgs {
     pub skip_layers: Vec<usize>,
 }
 
+/// The default `--rates` sweep when neither `--rates` nor `--ratios` is given.
+const DEFAULT_RATES: [f64; 6] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5];
+
+/// A `--rates` value: a rate in (0, 1], or `none`.
+fn parse_rate(text: &str) -> Result<Option<f64>, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match text.trim().parse::<f64>() {
+        Ok(r) if r > 0.0 && r <= 1.0 => Ok(Some(r)),
+        _ => Err(format!("`{text}` is not a rate in (0, 1] or `none`")),
+    }
+}
+
 impl EvalConfigArgs {
+    /// The constant rates to score: as given (`none` dropped), else the default sweep
+    /// unless an explicit configuration was asked for.
+    pub fn rates(&self) -> Vec<f64> {
+        match &self.rates {
+            Some(rates) => rates.iter().flatten().copied().collect(),
+            None if self.ratios.is_some() => Vec::new(),
+            None => DEFAULT_RATES.to_vec(),
+        }
+    }
+
     /// (label, configuration) pairs for a model of `layers` layers.
     pub fn configs(&self, layers: usize) -> Result<Vec<(String, LengthConfig)>> {
         let mut out = Vec::new();
-        for &rate in &self.rates {
+        for rate in self.rates() {
             let config = if rate >= 1.0 {
                 LengthConfig::keep_all(layers)
             } else {
@@ -205,6 +232,9 @@ impl EvalConfigArgs {
             let label = format!("ratios {ratios:?} skip {:?}", self.skip_layers);
             out.push((label, config));
         }
+        if out.is_empty() {
+            bail!("nothing to score: give --rates or --ratios");
+        }
         Ok(out)
     }
 }
@@ -218,5 +248,36 @@ pub fn report(summary: &TrainSummary, metric: &str) {
             summary.best_dir.display()
         ),
         None => println!("stopped after {} steps (no evaluation yet)", summary.steps),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn args(rates: Option<Vec<Option<f64>>>, ratios: Option<Vec<f64>>) -> EvalConfigArgs {
+        EvalConfigArgs {
+            rates,
+            ratios,
+            skip_layers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_rate_sweep_is_a_default_that_can_be_turned_off() {
+        assert_eq!(args(None, None).rates(), DEFAULT_RATES.to_vec());
+        assert!(args(None, Some(vec![1.0; 6])).rates().is_empty());
+        assert!(args(Some(vec![None]), None).rates().is_empty());
+        assert_eq!(args(Some(vec![Some(0.8), None]), None).rates(), vec![0.8]);
+        assert_eq!(parse_rate("none"), Ok(None));
+        assert_eq!(parse_rate(" 0.5"), Ok(Some(0.5)));
+        assert!(parse_rate("0").is_err() && parse_rate("1.5").is_err());
+        let nothing = args(Some(vec![None]), None).configs(6).unwrap_err();
+        assert!(nothing.to_string().contains("--rates or --ratios"));
+        let one = args(None, Some(vec![1.0, 0.9, 0.8, 0.8, 0.5, 0.5]))
+            .configs(6)
+            .unwrap();
+        assert_eq!(one.len(), 1, "an explicit configuration alone");
     }
 }

@@ -10,17 +10,14 @@ use lat_model::train::{
     ClassificationDevSet, LAT_JSON, LatMetadata, ModelDirFiles, StateDir, TrainFeature, Trainer,
     read_json,
 };
-use lat_model::{BertForSequenceClassification, BertTokenizer, LengthConfig};
+use lat_model::{BertForSequenceClassification, BertTokenizer, DataError, LengthConfig};
 use serde_json::json;
 
 use crate::args::{EvalConfigArgs, RunArgs, check_data, check_model_dir, data_dir, report};
 
-/// Columns and files of a GLUE-style task.
+/// Columns of a GLUE-style task.
 #[derive(Args, Debug, Clone)]
 pub struct TsvArgs {
-    /// Dev TSV [default: $LAT_DATA_DIR/sst2/dev.tsv].
-    #[arg(long)]
-    pub dev: Option<PathBuf>,
     /// Column of the (first) text.
     #[arg(long, default_value = "sentence")]
     pub text_a: String,
@@ -39,6 +36,10 @@ pub struct ClassifyArgs {
     run: RunArgs,
     #[command(flatten)]
     tsv: TsvArgs,
+    /// Dev TSV, scored during training to keep the best checkpoint [default:
+    /// $LAT_DATA_DIR/sst2/dev.tsv].
+    #[arg(long)]
+    dev: Option<PathBuf>,
     /// Training TSV [default: $LAT_DATA_DIR/sst2/train.tsv].
     #[arg(long)]
     train: Option<PathBuf>,
@@ -87,7 +88,6 @@ pub fn train(args: ClassifyArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| data_dir().join("sst2/train.tsv"));
     let dev_path = args
-        .tsv
         .dev
         .clone()
         .unwrap_or_else(|| data_dir().join("sst2/dev.tsv"));
@@ -154,6 +154,9 @@ pub struct EvalClassifyArgs {
     /// A model directory written by `lat-train classify` (with lat.json).
     #[arg(long)]
     model_dir: PathBuf,
+    /// TSV to score on (dev or test data) [default: $LAT_DATA_DIR/sst2/dev.tsv].
+    #[arg(long, alias = "dev")]
+    data: Option<PathBuf>,
     #[command(flatten)]
     tsv: TsvArgs,
     #[command(flatten)]
@@ -182,15 +185,27 @@ pub fn evaluate(args: EvalClassifyArgs) -> Result<()> {
     }
     let device = crate::device(&args.device)?;
     let dev_path = args
-        .tsv
-        .dev
+        .data
         .clone()
         .unwrap_or_else(|| data_dir().join("sst2/dev.tsv"));
     let labels = args
         .label_values
         .clone()
         .unwrap_or_else(|| meta.labels.clone());
-    let dev_data = read(&dev_path, &columns(&args.tsv, Some(labels)))?;
+    let dev_data = read(&dev_path, &columns(&args.tsv, Some(labels))).map_err(|e| {
+        let unknown = e
+            .downcast_ref::<DataError>()
+            .is_some_and(|d| matches!(d, DataError::UnknownLabel { .. }));
+        if unknown && args.label_values.is_none() {
+            e.context(format!(
+                "the model's labels are {:?}; if the label column uses other values, pass \
+                 them in that order with --label-values (e.g. --label-values 0,1)",
+                meta.labels
+            ))
+        } else {
+            e
+        }
+    })?;
     let tokenizer =
         BertTokenizer::from_file(&args.model_dir.join("tokenizer.json"), meta.max_length)?;
     let dev = ClassificationDevSet {
@@ -206,7 +221,7 @@ pub fn evaluate(args: EvalClassifyArgs) -> Result<()> {
         num_labels: meta.labels.len(),
     };
     let mut rows = Vec::new();
-    println!("| configuration | dev accuracy | FLOPs vs full (true lengths) |");
+    println!("| configuration | accuracy | FLOPs vs full (true lengths) |");
     println!("|---|---|---|");
     for (label, config) in args.configs.configs(layers)? {
         let predictions = dev.predict(&loaded.model, &config);
@@ -231,7 +246,7 @@ pub fn evaluate(args: EvalClassifyArgs) -> Result<()> {
             "mean_flops": spent as f64 / dev.features.len() as f64}));
     }
     if let Some(path) = &args.json {
-        let out = json!({"model_dir": args.model_dir, "dev": dev_path, "results": rows});
+        let out = json!({"model_dir": args.model_dir, "data": dev_path, "results": rows});
         std::fs::write(path, serde_json::to_string_pretty(&out)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
     }
