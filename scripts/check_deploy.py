@@ -8,7 +8,8 @@ Run through scripts/check-deploy.sh, which installs the tools. Checks:
   - k8s/frontier-configmap.yaml is scripts/k8s-frontier.sh's output for the default model;
   - docker/compose.yaml against the Compose specification's JSON schema, and every bind
     mount and build path in it exists;
-  - every COPY source in docker/Dockerfile* exists and is let through by .dockerignore;
+  - every COPY source in docker/Dockerfile* exists and is let through by .dockerignore,
+    and every workspace member is copied (cargo needs them all to build any one);
   - the Dockerfiles' Rust version is rust-toolchain.toml's.
 Cross-references with the server itself (flags, env vars, routes, metrics) are checked by
 `server/tests/deploy.rs`.
@@ -142,6 +143,16 @@ def dockerignore_allows(relative):
     return allowed
 
 
+def workspace_members():
+    """The `members` of the root Cargo.toml's `[workspace]`."""
+    text = (ROOT / "Cargo.toml").read_text()
+    block = re.search(r"^members\s*=\s*\[(.*?)\]", text, re.M | re.S)
+    if not block:
+        fail("Cargo.toml: no workspace members found")
+        return []
+    return re.findall(r'"([^"]+)"', block.group(1))
+
+
 def check_dockerfiles():
     toolchain = re.search(r'channel\s*=\s*"([^"]+)"', (ROOT / "rust-toolchain.toml").read_text())
     for path in sorted((ROOT / "docker").glob("Dockerfile*")):
@@ -150,18 +161,29 @@ def check_dockerfiles():
         if not version or version.group(1) != toolchain.group(1):
             fail(f"{path.name}: RUST_VERSION is not rust-toolchain.toml's {toolchain.group(1)}")
         copies, before = 0, len(failures)
+        sources = set()
         for line in text.splitlines():
             words = line.split()
             if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
                 continue
             for source in words[1:-1]:
                 copies += 1
+                sources.add(source.rstrip("/"))
                 if not (ROOT / source).exists():
                     fail(f"{path.name}: COPY {source}: not in the repository")
                 elif not dockerignore_allows(source):
                     fail(f"{path.name}: COPY {source}: excluded by .dockerignore")
+        # cargo needs every workspace member's sources, even to build one package.
+        for member in workspace_members():
+            if member not in sources:
+                fail(f"{path.name}: workspace member {member}/ is never copied")
+            elif not dockerignore_allows(f"{member}/src/lib.rs"):
+                fail(f"{path.name}: workspace member {member}/ is excluded by .dockerignore")
         if len(failures) == before:
-            ok(f"{path.name}: Rust {toolchain.group(1)}, {copies} COPY sources present and allowed")
+            ok(
+                f"{path.name}: Rust {toolchain.group(1)}, {copies} COPY sources present and "
+                f"allowed, every workspace member copied"
+            )
 
 
 def main():
