@@ -25,7 +25,8 @@ pub enum Budget {
 }
 
 impl Budget {
-    fn kind(&self) -> &'static str {
+    /// Its wire name: `flops`, `flops_ratio` or `latency_ms`.
+    pub fn kind(&self) -> &'static str {
         match self {
             Budget::Flops(_) => "flops",
             Budget::FlopsRatio(_) => "flops_ratio",
@@ -36,6 +37,19 @@ impl Budget {
     fn value(&self) -> f64 {
         match *self {
             Budget::Flops(v) | Budget::FlopsRatio(v) | Budget::LatencyMs(v) => v,
+        }
+    }
+
+    /// The one check every budget passes: a finite number above zero.
+    pub fn check(&self) -> Result<(), BudgetError> {
+        let value = self.value();
+        if value.is_finite() && value > 0.0 {
+            Ok(())
+        } else {
+            Err(BudgetError::Invalid {
+                kind: self.kind(),
+                value,
+            })
         }
     }
 }
@@ -70,37 +84,26 @@ impl Frontier {
         if n == 0 {
             return Err(BudgetError::EmptyInput);
         }
-        if let Some(b) = budget
-            && !(b.value().is_finite() && b.value() > 0.0)
-        {
-            return Err(BudgetError::Invalid {
-                kind: b.kind(),
-                value: b.value(),
-            });
+        if let Some(b) = budget {
+            b.check()?;
         }
         if matches!(budget, Some(Budget::LatencyMs(_))) && latency.is_none() {
             return Err(BudgetError::Uncalibrated);
         }
         let arch = self.flops_architecture();
         let head = self.file().task.head();
-        let space = self.space();
-        let full_flops = flops(
-            &arch,
-            &lat_model::LengthConfig::keep_all(space.num_layers),
-            n,
-            head,
-        );
+        let full_flops = flops(&arch, self.full_config(), n, head);
         let choices: Vec<Choice> = self
             .points()
             .iter()
+            .zip(self.configs())
             .enumerate()
-            .map(|(point, p)| {
-                let config = space.config(&p.gene).expect("validated at load");
+            .map(|(point, (p, config))| {
                 Choice {
                     point,
                     fits: true,
                     expected_score: p.score,
-                    flops: flops(&arch, &config, n, head),
+                    flops: flops(&arch, config, n, head),
                     full_flops,
                     kept_tokens: config.keep_counts(n),
                     predicted_latency_ms: latency.and_then(|m| m.predict(&p.gene, n)),

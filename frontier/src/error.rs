@@ -123,7 +123,7 @@ pub enum FrontierError {
 }
 
 /// A budget that cannot be resolved.
-#[derive(Debug, Error, PartialEq)]
+#[derive(Debug, Clone, Error, PartialEq)]
 pub enum BudgetError {
     /// Negative, zero-length or non-finite budgets.
     #[error("{kind} budget must be a finite positive number, got {value}")]

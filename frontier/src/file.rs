@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use lat_model::LengthConfig;
 use lat_model::flops::{Architecture, Family, Head};
 use serde::{Deserialize, Serialize};
 
@@ -152,6 +153,10 @@ pub struct Expected {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontier {
     file: FrontierFile,
+    /// Each point's configuration, built once at load (budget resolution reads them all
+    /// per request).
+    configs: Vec<LengthConfig>,
+    full: LengthConfig,
 }
 
 impl Frontier {
@@ -196,7 +201,21 @@ impl Frontier {
                 }
             }
         }
-        Ok(Self { file })
+        let configs = file
+            .points
+            .iter()
+            .enumerate()
+            .map(|(point, p)| {
+                space
+                    .config(&p.gene)
+                    .map_err(|source| FrontierError::Gene { point, source })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            file,
+            configs,
+            full: LengthConfig::keep_all(space.num_layers),
+        })
     }
 
     /// Reads and validates a file.
@@ -216,6 +235,16 @@ impl Frontier {
     /// The points, by ascending mean FLOPs (and so ascending score).
     pub fn points(&self) -> &[FrontierPoint] {
         &self.file.points
+    }
+
+    /// Each point's length configuration, in point order.
+    pub fn configs(&self) -> &[LengthConfig] {
+        &self.configs
+    }
+
+    /// The full model's configuration.
+    pub fn full_config(&self) -> &LengthConfig {
+        &self.full
     }
 
     /// The gene space the points live in.

@@ -17,6 +17,7 @@ mod naive;
 pub mod ops;
 pub mod pareto;
 pub mod plot;
+mod plan;
 mod search;
 mod shared_prefix;
 mod squad_f1;
@@ -30,6 +31,7 @@ pub use file::{
     ModelIdentity, SCHEMA_VERSION, Task, sha256_file,
 };
 pub use gene::{Gene, GeneSpace};
+pub use plan::{BUDGET_KINDS, InputFlops, Plan, PlanError, PlanRequest};
 pub use latency::{LatencyCalibration, LatencyModel, LatencySample, Line};
 pub use naive::NaiveClassifier;
 pub use search::{

@@ -6,7 +6,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use lat_frontier::{Expected, Frontier, FrontierError, LatencyModel};
-use lat_model::LengthConfig;
 use sha2::{Digest, Sha256};
 
 /// A validated frontier with everything a request needs precomputed.
@@ -20,8 +19,6 @@ pub struct Snapshot {
     pub sha256: String,
     /// Unix seconds when it was installed.
     pub loaded_at: f64,
-    /// Each point's configuration, in point order.
-    pub configs: Vec<LengthConfig>,
     /// Latency lines for this device (`None` until calibrated).
     pub latency: Option<LatencyModel>,
 }
@@ -35,21 +32,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Snapshot {
+    /// Points on the frontier.
+    pub fn points(&self) -> usize {
+        self.frontier.points().len()
+    }
+
     /// Parses and validates `bytes` against the loaded model.
     pub fn parse(bytes: &[u8], expected: &Expected) -> Result<Self, FrontierError> {
         let file = serde_json::from_slice(bytes)?;
         let frontier = Frontier::new(file, Some(expected))?;
-        let space = frontier.space();
-        let configs = frontier
-            .points()
-            .iter()
-            .enumerate()
-            .map(|(point, p)| {
-                space
-                    .config(&p.gene)
-                    .map_err(|source| FrontierError::Gene { point, source })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         let sha256 = sha256_hex(bytes);
         Ok(Self {
             frontier,
@@ -59,7 +50,6 @@ impl Snapshot {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs_f64())
                 .unwrap_or(0.0),
-            configs,
             latency: None,
         })
     }
@@ -71,7 +61,6 @@ impl Snapshot {
             version: self.version.clone(),
             sha256: self.sha256.clone(),
             loaded_at: self.loaded_at,
-            configs: self.configs.clone(),
             latency: Some(latency),
         }
     }

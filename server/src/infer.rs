@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lat_frontier::{Budget, BudgetError, Choice, LatencySample};
+use lat_frontier::{BudgetError, LatencySample, Plan, PlanError, PlanRequest};
 use lat_model::Encoded;
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
@@ -117,112 +117,42 @@ pub async fn tokenize_bounded<T: Send + 'static>(
         .map_err(|e| ApiError::new(ErrorType::Internal, e.to_string()))
 }
 
-/// The point an input runs at.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// The resolved point.
-    pub choice: Choice,
-    /// `flops`, `flops_ratio`, `latency_ms` or `none`.
-    pub budget_kind: &'static str,
-    /// The budget applied (SLO mode: the SLO).
-    pub budget: Option<Budget>,
-    /// SLO mode served this input below the best point.
-    pub degraded: bool,
-}
-
-fn budget_kind(budget: Option<Budget>) -> &'static str {
-    match budget {
-        None => "none",
-        Some(Budget::Flops(_)) => "flops",
-        Some(Budget::FlopsRatio(_)) => "flops_ratio",
-        Some(Budget::LatencyMs(_)) => "latency_ms",
-    }
-}
-
-/// Resolves a request's budget for inputs of `n` tokens, split over `parts` forward passes
-/// (QA windows): absolute budgets are shared equally, and a latency budget first pays the
-/// expected queue wait.
+/// Plans a request's passes for inputs of `tokens` tokens, split over `passes` forward
+/// passes (QA windows): [`lat_frontier::Frontier::plan`] with this model's SLO and queue,
+/// its errors answered in the envelope.
 pub fn plan(
     model: &ServedModel,
     snapshot: &Snapshot,
     request: Option<&BudgetRequest>,
     strict: bool,
-    n: usize,
-    parts: usize,
+    tokens: usize,
+    passes: usize,
 ) -> Result<Plan, ApiError> {
     let budget = request
         .map(BudgetRequest::budget)
         .transpose()
         .map_err(ApiError::validation)?;
-    if let Some(b) = budget {
-        let value = match b {
-            Budget::Flops(v) | Budget::FlopsRatio(v) | Budget::LatencyMs(v) => v,
-        };
-        if !(value.is_finite() && value > 0.0) {
-            return Err(ApiError::validation(format!(
-                "budget {} must be a finite number above 0 (got {value})",
-                budget_kind(budget)
-            )));
-        }
-    }
-    let slo = match (budget, model.slo_ms, &snapshot.latency) {
-        (None, Some(ms), Some(_)) => Some(Budget::LatencyMs(ms)),
-        _ => None,
+    let request = PlanRequest {
+        budget,
+        strict,
+        tokens,
+        passes,
+        slo_ms: model.slo_ms,
+        backlog_ms: model.engine.backlog_ms(),
     };
-    let applied = budget.or(slo);
-    let parts = parts.max(1) as f64;
-    let per_pass = applied.map(|b| match b {
-        Budget::Flops(v) => Budget::Flops(v / parts),
-        Budget::FlopsRatio(v) => Budget::FlopsRatio(v),
-        // Whatever the queue eats first; nothing left means nothing fits.
-        Budget::LatencyMs(v) => {
-            Budget::LatencyMs(((v - model.engine.backlog_ms()) / parts).max(f64::MIN_POSITIVE))
-        }
-    });
-    let choice = snapshot
+    snapshot
         .frontier
-        .resolve(per_pass, n, snapshot.latency.as_ref())
+        .plan(snapshot.latency.as_ref(), &request)
         .map_err(|e| match e {
-            BudgetError::Uncalibrated => ApiError::new(
+            PlanError::Budget(BudgetError::Uncalibrated) => ApiError::new(
                 ErrorType::Unready,
                 "latency budgets are not available until the frontier is calibrated",
             ),
-            other => ApiError::validation(other.to_string()),
-        })?;
-    if strict && budget.is_some() && !choice.fits {
-        return Err(ApiError::new(
-            ErrorType::BudgetInfeasible,
-            format!(
-                "no frontier point fits the {} budget; the cheapest needs {} FLOPs ({:.3} of the full model){}",
-                budget_kind(budget),
-                choice.flops,
-                choice.flops as f64 / choice.full_flops.max(1) as f64,
-                choice
-                    .predicted_latency_ms
-                    .map(|ms| format!(" and about {ms:.2} ms of compute"))
-                    .unwrap_or_default()
-            ),
-        ));
-    }
-    let degraded = slo.is_some() && choice.point != best_point(snapshot);
-    Ok(Plan {
-        choice,
-        budget_kind: if slo.is_some() {
-            "slo"
-        } else {
-            budget_kind(budget)
-        },
-        budget: applied,
-        degraded,
-    })
-}
-
-/// The point served without a budget: the best score, the cheaper on ties.
-fn best_point(snapshot: &Snapshot) -> usize {
-    let points = snapshot.frontier.points();
-    (0..points.len())
-        .max_by(|&a, &b| points[a].score.total_cmp(&points[b].score).then(b.cmp(&a)))
-        .unwrap_or(0)
+            PlanError::Budget(other) => ApiError::validation(other.to_string()),
+            infeasible @ PlanError::Infeasible { .. } => {
+                ApiError::new(ErrorType::BudgetInfeasible, infeasible.to_string())
+            }
+        })
 }
 
 /// An input in the engine's queue.
@@ -251,7 +181,7 @@ fn job(snapshot: &Snapshot, point: usize, encoded: Encoded) -> (Job, Pending) {
     let job = Job {
         encoded,
         gene: gene.clone(),
-        config: snapshot.configs[point].clone(),
+        config: snapshot.frontier.configs()[point].clone(),
         predicted_ms,
         fixed_ms,
         submitted: Instant::now(),
@@ -334,8 +264,8 @@ pub fn account(
     input: SpentInput<'_>,
 ) -> Spent {
     let plan = input.plan;
-    let budget_met = plan.budget.map(|b| match b {
-        Budget::LatencyMs(ms) => {
+    let budget_met = plan.applied.map(|b| match b {
+        lat_frontier::Budget::LatencyMs(ms) => {
             plan.choice.fits && admitted.started.elapsed().as_secs_f64() * 1e3 <= ms
         }
         _ => plan.choice.fits,
@@ -356,12 +286,12 @@ pub fn account(
         .observe(input.flops as f64);
     metrics
         .budget_requests
-        .with_label_values(&[name, plan.budget_kind])
+        .with_label_values(&[name, plan.kind])
         .inc();
     if budget_met == Some(false) {
         metrics
             .budget_missed
-            .with_label_values(&[name, plan.budget_kind])
+            .with_label_values(&[name, plan.kind])
             .inc();
     }
     if plan.degraded {
@@ -399,7 +329,7 @@ pub fn account(
         input_tokens: input.input_tokens,
         kept_tokens: input.kept_tokens,
         budget_met,
-        budget_kind: plan.budget_kind,
+        budget_kind: plan.kind,
         queue_ms: input.queue.as_secs_f64() * 1e3,
         compute_ms: input.compute.as_secs_f64() * 1e3,
         batch_size: input.batch_size,

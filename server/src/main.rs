@@ -416,7 +416,7 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
         let snapshot = model.slot.load();
         tracing::info!(
             model = %model.name, task = model.task.name(), frontier = %snapshot.version,
-            points = snapshot.configs.len(), warm_up_s = started.elapsed().as_secs_f64(),
+            points = snapshot.points(), warm_up_s = started.elapsed().as_secs_f64(),
             "model ready"
         );
     }

@@ -9,7 +9,7 @@ use prometheus::{
 use crate::error::ErrorType;
 
 /// Budget kinds as labelled.
-pub const BUDGET_KINDS: [&str; 5] = ["flops", "flops_ratio", "latency_ms", "slo", "none"];
+pub use lat_frontier::BUDGET_KINDS;
 /// Reasons a request or input is refused or abandoned.
 pub const REJECTION_REASONS: [&str; 5] = [
     "overloaded",

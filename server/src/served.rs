@@ -301,17 +301,17 @@ impl ServedModel {
             })
         })?;
         let snapshot = Snapshot::parse(&bytes, &expected).map_err(frontier_error)?;
-        if snapshot.configs.len() > options.max_frontier_points {
+        if snapshot.points() > options.max_frontier_points {
             return Err(ServeError::FrontierPoints {
                 model: name,
                 path: spec.frontier.clone(),
-                points: snapshot.configs.len(),
+                points: snapshot.points(),
                 max: options.max_frontier_points,
             });
         }
         let template = calibration_input(&tokenizer, &task).map_err(meta_error)?;
         metrics.init_model(&name, task.name());
-        metrics.set_frontier(&name, None, &snapshot.version, snapshot.configs.len());
+        metrics.set_frontier(&name, None, &snapshot.version, snapshot.points());
         let engine = Engine::start(
             model,
             EngineConfig {
@@ -388,7 +388,7 @@ impl ServedModel {
             .points()
             .iter()
             .map(|p| p.gene.clone())
-            .zip(snapshot.configs.iter().cloned())
+            .zip(snapshot.frontier.configs().iter().cloned())
             .filter(|(gene, _)| !timed.contains_key(gene))
             .collect();
         if !configs.is_empty() {
@@ -493,9 +493,9 @@ impl ServedModel {
             return Ok(ReloadOutcome::Unchanged);
         }
         let mut candidate = Snapshot::parse(bytes, &self.expected)?;
-        if candidate.configs.len() > self.max_frontier_points {
+        if candidate.points() > self.max_frontier_points {
             return Err(ReloadError::TooManyPoints {
-                points: candidate.configs.len(),
+                points: candidate.points(),
                 max: self.max_frontier_points,
             });
         }
@@ -505,7 +505,7 @@ impl ServedModel {
         }
         let (version, points, loaded_at) = (
             candidate.version.clone(),
-            candidate.configs.len(),
+            candidate.points(),
             candidate.loaded_at,
         );
         let previous = self.slot.swap(candidate);

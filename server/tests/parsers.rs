@@ -87,7 +87,7 @@ fn frontier_parser_never_panics_and_accepts_only_valid_files() {
         if let Ok(snapshot) = Snapshot::parse(&bytes, &expected) {
             // Whatever is accepted must be servable: a config per point, budgets resolve.
             let again: FrontierFile = serde_json::from_slice(&bytes).unwrap();
-            assert_eq!(snapshot.configs.len(), again.points.len());
+            assert_eq!(snapshot.points(), again.points.len());
             for n in [1, 2, 17, 64] {
                 snapshot.frontier.resolve(None, n, None).unwrap();
             }

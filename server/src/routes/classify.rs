@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use lat_model::flops::flops;
 use lat_model::{BertTokenizer, Encoded, TextInput};
 
 use crate::api::{ClassifyInput, ClassifyRequest, ClassifyResponse, ClassifyResult, LabelScore};
@@ -156,8 +155,6 @@ async fn serve(
             .map(|(t, p)| (p.choice.point, t.encoded.clone())),
     )
     .await?;
-    let arch = snapshot.frontier.flops_architecture();
-    let head = snapshot.frontier.file().task.head();
     let mut results = Vec::with_capacity(outputs.len());
     for ((t, p), output) in tokenised.iter().zip(&plans).zip(outputs) {
         let Logits::Classes(logits) = &output.logits else {
@@ -167,14 +164,13 @@ async fn serve(
             ));
         };
         let n = t.encoded.input_ids.len();
-        let config = &snapshot.configs[p.choice.point];
         let spent = account(
             model,
             &state.metrics,
             &admitted,
             SpentInput {
                 plan: p,
-                flops: flops(&arch, config, n, head),
+                flops: p.choice.flops,
                 full_flops: p.choice.full_flops,
                 input_tokens: n,
                 kept_tokens: output.kept_tokens.clone(),

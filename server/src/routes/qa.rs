@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use lat_model::data::{SquadExample, squad_features};
-use lat_model::flops::flops;
 use lat_model::train::best_span;
 
 use crate::api::{QaRequest, QaResponse};
@@ -117,9 +116,6 @@ async fn serve(
         features.iter().map(|f| (point, f.encoded.clone())),
     )
     .await?;
-    let arch = snapshot.frontier.flops_architecture();
-    let head = snapshot.frontier.file().task.head();
-    let config = &snapshot.configs[point];
     let mut best: Option<(f32, (usize, usize))> = None;
     let (mut spent_flops, mut full_flops) = (0, 0);
     let mut queue = Duration::ZERO;
@@ -134,13 +130,9 @@ async fn serve(
             ));
         };
         let n = feature.encoded.input_ids.len();
-        spent_flops += flops(&arch, config, n, head);
-        full_flops += flops(
-            &arch,
-            &lat_model::LengthConfig::keep_all(config.num_layers()),
-            n,
-            head,
-        );
+        let cost = snapshot.frontier.input_flops(point, n);
+        spent_flops += cost.spent;
+        full_flops += cost.full;
         queue = queue.max(output.queue);
         compute += output.compute;
         batch_size = batch_size.max(output.batch_size);
