@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The shortened SQuAD schedule of the README, after stage 1 (runs/squad-standard): stage 2,
+# The shortened SQuAD schedule of docs/src/training.md, after stage 1 (runs/squad-standard): stage 2,
 # EM/F1 of both models at constant keep ratios on the held-out articles, and a small QA
 # frontier search. Each step is skipped when its output exists, so a rerun resumes.
 #

@@ -98,16 +98,14 @@ impl Frontier {
             .iter()
             .zip(self.configs())
             .enumerate()
-            .map(|(point, (p, config))| {
-                Choice {
-                    point,
-                    fits: true,
-                    expected_score: p.score,
-                    flops: flops(&arch, config, n, head),
-                    full_flops,
-                    kept_tokens: config.keep_counts(n),
-                    predicted_latency_ms: latency.and_then(|m| m.predict(&p.gene, n)),
-                }
+            .map(|(point, (p, config))| Choice {
+                point,
+                fits: true,
+                expected_score: p.score,
+                flops: flops(&arch, config, n, head),
+                full_flops,
+                kept_tokens: config.keep_counts(n),
+                predicted_latency_ms: latency.and_then(|m| m.predict(&p.gene, n)),
             })
             .collect();
         let fits = |c: &Choice| match budget {

@@ -16,8 +16,8 @@ mod latency;
 mod naive;
 pub mod ops;
 pub mod pareto;
-pub mod plot;
 mod plan;
+pub mod plot;
 mod search;
 mod shared_prefix;
 mod squad_f1;
@@ -31,9 +31,9 @@ pub use file::{
     ModelIdentity, SCHEMA_VERSION, Task, sha256_file,
 };
 pub use gene::{Gene, GeneSpace};
-pub use plan::{BUDGET_KINDS, InputFlops, Plan, PlanError, PlanRequest};
 pub use latency::{LatencyCalibration, LatencyModel, LatencySample, Line};
 pub use naive::NaiveClassifier;
+pub use plan::{BUDGET_KINDS, InputFlops, Plan, PlanError, PlanRequest};
 pub use search::{
     Birth, Fitness, IterationSummary, Record, SearchConfig, SearchError, SearchOutcome, run_search,
 };

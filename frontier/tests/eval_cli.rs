@@ -108,7 +108,10 @@ fn eval_scores_genes_and_frontier_points_with_noise_and_predictions() {
     for (point, row) in file.points.iter().zip(&rows[1..]) {
         let held_out = point.held_out.expect("every point scored");
         assert_eq!(row["label"], point.gene.label());
-        assert_eq!(held_out.mean, row["accuracy"]["mean"].as_f64().expect("mean"));
+        assert_eq!(
+            held_out.mean,
+            row["accuracy"]["mean"].as_f64().expect("mean")
+        );
     }
     // The full model reads these six plain sentences right.
     assert_eq!(rows[0]["accuracy"]["mean"], 100.0, "{stdout}");

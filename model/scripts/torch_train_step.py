@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Seconds per fine-tuning step of HF transformers (PyTorch, fp32, CPU) on the same model and
-batch shape as `lat-train bench-step`, for the README's training-throughput comparison.
+batch shape as `lat-train bench-step`, for the training-throughput comparison (docs/src/benchmarks.md).
 
     pip install torch --index-url https://download.pytorch.org/whl/cpu && pip install transformers
     python3 model/scripts/torch_train_step.py models-cache/all-MiniLM-L6-v2 --threads 2
