@@ -44,6 +44,7 @@ impl std::fmt::Display for Estimate {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

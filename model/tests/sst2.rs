@@ -2,20 +2,20 @@
 //! the counts the data README verified.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+mod common;
 
 use lat_model::data::{TsvColumns, read_glue_tsv};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("LAT_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-}
-
 #[test]
 fn sst2_dev_and_train_have_the_published_counts() {
+    let (Some(dev_path), Some(train_path)) = (
+        common::shared_data("sst2/dev.tsv"),
+        common::shared_data("sst2/train.tsv"),
+    ) else {
+        return;
+    };
     let columns = TsvColumns::single("sentence", "label");
-    let dev = read_glue_tsv(&data_dir().join("sst2/dev.tsv"), &columns).unwrap();
+    let dev = read_glue_tsv(&dev_path, &columns).unwrap();
     assert_eq!(dev.labels, vec!["0", "1"]);
     let positive = dev.examples.iter().filter(|e| e.label == 1).count();
     assert_eq!(
@@ -27,7 +27,7 @@ fn sst2_dev_and_train_have_the_published_counts() {
         "it 's a charming and often affecting journey ."
     );
 
-    let train = read_glue_tsv(&data_dir().join("sst2/train.tsv"), &columns).unwrap();
+    let train = read_glue_tsv(&train_path, &columns).unwrap();
     let positive = train.examples.iter().filter(|e| e.label == 1).count();
     assert_eq!((train.examples.len(), positive), (67_349, 37_569));
 }

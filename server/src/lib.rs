@@ -22,7 +22,9 @@ mod persist;
 mod probe;
 mod router;
 mod routes;
+mod run;
 mod served;
+mod signals;
 mod state;
 mod watch;
 
@@ -33,6 +35,7 @@ pub use listen::{ConnectionConfig, serve};
 pub use metrics::{BUDGET_KINDS, Metrics, REJECTION_REASONS, RELOAD_RESULTS};
 pub use probe::http_status;
 pub use router::{OPENAPI_YAML, ROUTES, metrics_router, router};
+pub use run::{RunError, ServerConfig, run};
 pub use served::{
     ModelSpec, ReloadError, ReloadOutcome, ServeError, ServeOptions, ServedModel, ServedTask,
 };

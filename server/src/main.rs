@@ -2,19 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::Device;
 use clap::Parser;
 use lat_model::precision::Precision;
 use lat_server::engine::BatchLimits;
-use lat_server::{
-    AppState, ConnectionConfig, HttpConfig, Metrics, ModelSpec, ServeOptions, ServedModel,
-};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use lat_server::{ConnectionConfig, HttpConfig, ModelSpec, ServeOptions, ServerConfig, run};
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
@@ -139,17 +133,6 @@ struct Args {
     health_probe: bool,
 }
 
-fn device(name: &str) -> Result<Device> {
-    match name {
-        "cpu" => Ok(Device::flex()),
-        #[cfg(feature = "wgpu")]
-        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        other => {
-            bail!("device `{other}` is not compiled in (features: default -> cpu, wgpu -> wgpu)")
-        }
-    }
-}
-
 /// Applies `--precision` before any model loads (calibration then times what serves).
 fn set_precision(args: &Args) -> Result<Precision> {
     let precision = if args.precision == "bf16" {
@@ -218,65 +201,6 @@ fn init_logging(json: bool) {
     }
 }
 
-fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(backlog)
-}
-
-/// Installs the SIGTERM, Ctrl-C and SIGHUP handlers (at start, so a signal during loading
-/// or warm-up is neither lost nor fatal) and returns the stop flag they set. SIGHUP
-/// reloads every frontier file once the server is ready, and is logged and ignored before.
-fn install_signals(state: Arc<AppState>) -> Result<watch::Receiver<bool>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT")?;
-    let mut hangup = signal(SignalKind::hangup()).context("installing SIGHUP")?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = terminate.recv() => break,
-                _ = interrupt.recv() => break,
-                _ = hangup.recv() => {
-                    if !state.is_serving() {
-                        tracing::info!("SIGHUP before the models are ready: ignored (they load the files as they are)");
-                        continue;
-                    }
-                    tracing::info!("SIGHUP: reloading frontier files");
-                    let state = Arc::clone(&state);
-                    // Off this loop, so a SIGTERM during a long reload is not kept waiting.
-                    tokio::spawn(async move {
-                        for model in state.models() {
-                            // Logged and counted by `reload`.
-                            let _ = model.reload_from_file().await;
-                        }
-                    });
-                }
-            }
-        }
-        let _ = stop_tx.send(true);
-        // Keep the handlers installed (a second SIGTERM must not kill the drain).
-        loop {
-            tokio::select! {
-                _ = terminate.recv() => {}
-                _ = interrupt.recv() => {}
-                _ = hangup.recv() => {}
-            }
-        }
-    });
-    Ok(stop_rx)
-}
-
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
-}
-
 fn seconds(flag: &str, value: f64) -> Result<Duration> {
     Duration::try_from_secs_f64(value)
         .ok()
@@ -320,17 +244,21 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
         admin_api = args.admin_token.is_some(), api_key = args.api_key.is_some(),
         "starting lat-server"
     );
-    let specs = model_specs(&args)?;
-    let device = device(&args.device)?;
+    let models = model_specs(&args)?;
+    let device = lat_device::parse_device(&args.device)?;
     let precision = set_precision(&args)?;
-    let connections = ConnectionConfig {
-        max_connections: args.max_connections,
-        header_timeout: seconds("--header-timeout-s", args.header_timeout_s)?,
-    };
-    let metrics = Arc::new(Metrics::new());
-    metrics.set_engine(&args.device, &precision.to_string());
-    let state = Arc::new(AppState::new(
-        HttpConfig {
+    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .with_context(|| format!("--host {} --port {}", args.host, args.port))?;
+    let config = ServerConfig {
+        models,
+        device,
+        device_name: args.device.clone(),
+        precision_name: precision.to_string(),
+        addr,
+        listen_backlog: args.listen_backlog,
+        metrics_port: args.metrics_port,
+        http: HttpConfig {
             max_client_batch: args.max_client_batch,
             payload_limit: args.payload_limit,
             admin_token: args.admin_token.clone(),
@@ -341,110 +269,24 @@ async fn serve(args: Args, threads: usize) -> Result<()> {
             max_input_chars: args.max_input_chars,
             tokenize_concurrency: args.tokenize_threads.unwrap_or(threads),
         },
-        Arc::clone(&metrics),
-    ));
-    let mut stop = install_signals(Arc::clone(&state))?;
-    // Listen first: liveness answers while the models load; readiness waits for warm-up.
-    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
-        .parse()
-        .with_context(|| format!("--host {} --port {}", args.host, args.port))?;
-    let listener = bind(addr, args.listen_backlog).with_context(|| format!("binding {addr}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    let app = lat_server::router(Arc::clone(&state), args.metrics_port.is_none());
-    if let Some(port) = args.metrics_port {
-        let metrics_listener = TcpListener::bind(SocketAddr::new(addr.ip(), port)).await?;
-        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listening");
-        let metrics_app = lat_server::metrics_router(Arc::clone(&state));
-        tokio::spawn(lat_server::serve(
-            metrics_listener,
-            metrics_app,
-            connections,
-            std::future::pending(),
-        ));
-    }
-    let (close_tx, mut close_rx) = watch::channel(false);
-    let server = tokio::spawn(lat_server::serve(listener, app, connections, async move {
-        stopped(&mut close_rx).await;
-    }));
-
-    let options = ServeOptions {
-        limits: BatchLimits {
-            max_batch_tokens: args.max_batch_tokens,
-            max_batch_requests: args.max_batch_requests,
+        connections: ConnectionConfig {
+            max_connections: args.max_connections,
+            header_timeout: seconds("--header-timeout-s", args.header_timeout_s)?,
         },
-        max_concurrent_inputs: args.max_concurrent_inputs,
-        calibration_repeats: args.calibration_repeats,
-        slo_ms: args.slo_ms,
-        max_frontier_points: args.max_frontier_points,
+        serve: ServeOptions {
+            limits: BatchLimits {
+                max_batch_tokens: args.max_batch_tokens,
+                max_batch_requests: args.max_batch_requests,
+            },
+            max_concurrent_inputs: args.max_concurrent_inputs,
+            calibration_repeats: args.calibration_repeats,
+            slo_ms: args.slo_ms,
+            max_frontier_points: args.max_frontier_points,
+        },
+        watch_interval: (args.watch_interval_ms > 0)
+            .then(|| Duration::from_millis(args.watch_interval_ms)),
+        shutdown_delay: Duration::from_secs(args.shutdown_delay_s),
+        drain_timeout: Duration::from_secs(args.drain_timeout_s),
     };
-    if let Some(ms) = args.slo_ms {
-        if !(ms.is_finite() && ms > 0.0) {
-            bail!("--slo-ms must be a positive number of milliseconds");
-        }
-        metrics.slo_target.set(ms / 1e3);
-    }
-    let loading = {
-        let metrics = Arc::clone(&metrics);
-        tokio::task::spawn_blocking(move || {
-            specs
-                .iter()
-                .map(|spec| {
-                    ServedModel::load(spec, &options, &device, Arc::clone(&metrics)).map(Arc::new)
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-    };
-    let models = tokio::select! {
-        loaded = loading => loaded??,
-        () = stopped(&mut stop) => {
-            tracing::info!("stopped while loading");
-            return Ok(());
-        }
-    };
-    for model in &models {
-        let started = std::time::Instant::now();
-        tokio::select! {
-            warmed = model.warm_up() => warmed?,
-            () = stopped(&mut stop) => {
-                tracing::info!("stopped while warming up");
-                for model in &models {
-                    model.engine.stop();
-                }
-                return Ok(());
-            }
-        }
-        let snapshot = model.slot.load();
-        tracing::info!(
-            model = %model.name, task = model.task.name(), frontier = %snapshot.version,
-            points = snapshot.points(), warm_up_s = started.elapsed().as_secs_f64(),
-            "model ready"
-        );
-    }
-    state.set_models(models);
-    state.set_warmed();
-    tracing::info!("ready");
-    if args.watch_interval_ms > 0 {
-        tokio::spawn(lat_server::watch_frontiers(
-            Arc::clone(&state),
-            Duration::from_millis(args.watch_interval_ms),
-        ));
-    }
-
-    stopped(&mut stop).await;
-    tracing::info!(
-        delay_s = args.shutdown_delay_s,
-        "shutdown requested: readiness now fails; serving until the listener closes"
-    );
-    state.start_draining();
-    tokio::time::sleep(Duration::from_secs(args.shutdown_delay_s)).await;
-    tracing::info!("closing the listener; draining requests in flight");
-    let _ = close_tx.send(true);
-    match tokio::time::timeout(Duration::from_secs(args.drain_timeout_s), server).await {
-        Ok(_) => tracing::info!("drained"),
-        Err(_) => tracing::warn!(timeout_s = args.drain_timeout_s, "drain timed out; exiting"),
-    }
-    for model in state.models() {
-        model.engine.stop();
-    }
-    Ok(())
+    Ok(run(config).await?)
 }

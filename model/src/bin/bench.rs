@@ -96,16 +96,6 @@ fn parse_args() -> Result<Args> {
     Ok(args)
 }
 
-fn device(name: &str) -> Result<Device> {
-    match name {
-        #[cfg(feature = "flex")]
-        "cpu" => Ok(Device::flex()),
-        #[cfg(feature = "wgpu")]
-        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        other => bail!("device `{other}` is not compiled in (features: flex -> cpu, wgpu -> wgpu)"),
-    }
-}
-
 /// `b` inputs of exactly `n` tokens: [CLS], pseudo-random word pieces, [SEP].
 fn batch(b: usize, n: usize, device: &Device) -> Batch {
     let inputs: Vec<Encoded> = (0..b)
@@ -139,7 +129,7 @@ fn median_ms(mut run: impl FnMut(), min_iters: usize, min_ms: f64) -> f64 {
 
 fn main() -> Result<()> {
     let args = parse_args()?;
-    let device = device(&args.device)?;
+    let device = lat_device::parse_device(&args.device)?;
     let loaded = BertForSequenceClassification::load(&args.model_dir, 2, &device)
         .with_context(|| format!("loading {}", args.model_dir.display()))?;
     let (model, config) = (loaded.model, loaded.config);

@@ -174,3 +174,24 @@ pub fn rows(t: &Tensor<3>, b: usize, range: std::ops::Range<usize>) -> Vec<f32> 
     let [_, _, h] = t.dims();
     values(t.clone().slice([b..b + 1, range, 0..h]))
 }
+
+/// A file under the shared data directory (`$LAT_DATA_DIR`, default `../shared/data`), or
+/// `None` after saying why the calling test skips. With `LAT_REQUIRE_DATA` set (CI sets it)
+/// a missing file fails the test instead, so a skip can never pass unnoticed there.
+pub fn shared_data(relative: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("LAT_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    let path = dir.join(relative);
+    if path.is_file() {
+        return Some(path);
+    }
+    let why = format!(
+        "{} is absent (the data lives in ../shared/data beside the clone, or where \
+         LAT_DATA_DIR points; see shared/data/README.md)",
+        path.display()
+    );
+    assert!(std::env::var_os("LAT_REQUIRE_DATA").is_none(), "{why}");
+    eprintln!("skipped: {why}");
+    None
+}

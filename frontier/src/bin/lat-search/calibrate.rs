@@ -43,7 +43,7 @@ pub fn run(args: CalibrateArgs) -> Result<()> {
         );
     }
     let frontier = Frontier::load(&args.frontier, None).context("loading the frontier")?;
-    let device = crate::device(&args.device)?;
+    let device = lat_device::parse_device(&args.device)?;
     let model = BertForSequenceClassification::load(&args.model, meta.labels.len(), &device)?.model;
     let tokenizer = BertTokenizer::from_file(&args.model.join("tokenizer.json"), meta.max_length)?;
     let text = "a gripping , funny and deeply moving film ".repeat(64);

@@ -98,7 +98,7 @@ fn load(dir: &Path, args: &ClassifyArgs, dev_path: &Path) -> Result<Loaded> {
     let data = read_glue_tsv(dev_path, &columns)
         .with_context(|| format!("reading {}", dev_path.display()))?;
     let tokenizer = BertTokenizer::from_file(&dir.join("tokenizer.json"), meta.max_length)?;
-    let device = crate::device(&args.search.device)?;
+    let device = lat_device::parse_device(&args.search.device)?;
     let loaded = BertForSequenceClassification::load(dir, meta.labels.len(), &device)
         .with_context(|| format!("loading {}", dir.display()))?;
     let dev = ClassificationDevSet {

@@ -352,7 +352,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             args.model.display()
         )
     })?;
-    let device = crate::device(&args.device)?;
+    let device = lat_device::parse_device(&args.device)?;
     let (task, config) = match meta.task.as_str() {
         "classification" => classification(&args, &meta, &device)?,
         "question-answering" => question_answering(&args, &meta, &device)?,

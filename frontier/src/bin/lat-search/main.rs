@@ -10,8 +10,7 @@ mod qa;
 mod search_args;
 mod store;
 
-use anyhow::{Result, bail};
-use burn::tensor::Device;
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[global_allocator]
@@ -38,18 +37,6 @@ enum Command {
     /// Score given genes or a frontier's points on a data file: accuracy (QA: F1 and EM)
     /// with standard errors, paired differences from the full model, true-length FLOPs.
     Eval(eval::EvalArgs),
-}
-
-/// The burn device named on the command line.
-pub fn device(name: &str) -> Result<Device> {
-    match name {
-        "cpu" => Ok(Device::flex()),
-        #[cfg(feature = "wgpu")]
-        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        other => {
-            bail!("device `{other}` is not compiled in (features: default -> cpu, wgpu -> wgpu)")
-        }
-    }
 }
 
 fn main() -> Result<()> {

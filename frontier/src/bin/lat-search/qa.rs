@@ -83,7 +83,7 @@ pub fn run(args: QaArgs) -> Result<()> {
             .join("squad1.1/dev-v1.1.json")
     });
     let examples = dev_questions(&args, &path)?;
-    let device = crate::device(&args.search.device)?;
+    let device = lat_device::parse_device(&args.search.device)?;
     let tokenizer = BertTokenizer::from_file(&dir.join("tokenizer.json"), meta.max_length)?;
     let windows = SquadWindows {
         max_length: meta.max_length,

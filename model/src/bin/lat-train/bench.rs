@@ -41,7 +41,7 @@ pub struct BenchArgs {
 /// Times optimisation steps on random token ids.
 pub fn run(args: BenchArgs) -> Result<()> {
     check_model_dir(&args.init)?;
-    let device = crate::device(&args.device)?.autodiff();
+    let device = lat_device::parse_device(&args.device)?.autodiff();
     let mut model = BertForSequenceClassification::load(&args.init, 2, &device)?.model;
     let mut rng = StdRng::seed_from_u64(0);
     let features: Vec<TrainFeature> = (0..args.batch_size)

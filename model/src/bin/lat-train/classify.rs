@@ -82,7 +82,7 @@ pub fn train(args: ClassifyArgs) -> Result<()> {
     let run = &args.run;
     let resuming = run.check_output()?;
     check_model_dir(&run.init)?;
-    let device = crate::device(&run.device)?;
+    let device = lat_device::parse_device(&run.device)?;
     let train_path = args
         .train
         .clone()
@@ -183,7 +183,7 @@ pub fn evaluate(args: EvalClassifyArgs) -> Result<()> {
     if meta.task != "classification" {
         bail!("{} is a {} model", args.model_dir.display(), meta.task);
     }
-    let device = crate::device(&args.device)?;
+    let device = lat_device::parse_device(&args.device)?;
     let dev_path = args
         .data
         .clone()

@@ -37,7 +37,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         precision,
         labels: args.labels.as_deref(),
     };
-    let report = export_model_dir(&config, &crate::device("cpu")?)?;
+    let report = export_model_dir(&config, &lat_device::parse_device("cpu")?)?;
     println!(
         "{}: {} model, weights {:?}, {:.1} MB",
         args.output.display(),

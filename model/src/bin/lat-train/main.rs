@@ -20,8 +20,7 @@ mod qa;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Result, bail};
-use burn::tensor::Device;
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[global_allocator]
@@ -52,16 +51,6 @@ enum Command {
     BenchStep(bench::BenchArgs),
     /// Copy a trained model directory with its weights re-encoded (`--half` for shipping).
     Export(export::ExportArgs),
-}
-
-/// The device named by `--device`: `cpu` (burn-flex) or `wgpu` when compiled in.
-pub fn device(name: &str) -> Result<Device> {
-    match name {
-        "cpu" => Ok(Device::flex()),
-        #[cfg(feature = "wgpu")]
-        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        other => bail!("device `{other}` is not compiled in (features: flex -> cpu, wgpu -> wgpu)"),
-    }
 }
 
 /// Set on the first Ctrl-C / SIGTERM: the run saves its state after the current step and

@@ -120,7 +120,7 @@ pub fn train(args: QaArgs) -> Result<()> {
     let run = &args.run;
     let resuming = run.check_output()?;
     check_model_dir(&run.init)?;
-    let device = crate::device(&run.device)?;
+    let device = lat_device::parse_device(&run.device)?;
     let mut data = split(&args.squad)?;
     if let Some(limit) = run.limit_train {
         data.train.truncate(limit);
@@ -220,7 +220,7 @@ pub fn evaluate(args: EvalQaArgs) -> Result<()> {
     if meta.task != "question-answering" {
         bail!("{} is a {} model", args.model_dir.display(), meta.task);
     }
-    let device = crate::device(&args.device)?;
+    let device = lat_device::parse_device(&args.device)?;
     let data = split(&args.squad)?;
     let tokenizer = BertTokenizer::from_file(
         &args.model_dir.join("tokenizer.json"),
