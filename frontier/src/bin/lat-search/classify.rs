@@ -10,11 +10,11 @@ use lat_frontier::{
     CostModel, Fitness, GeneSpace, NaiveClassifier, SearchConfig, SearchOutcome,
     SharedPrefixClassifier, Task, run_search,
 };
-use lat_model::data::{TsvColumns, read_glue_tsv};
 use lat_model::flops::Architecture;
 use lat_model::train::{ClassificationDevSet, LAT_JSON, LatMetadata, TrainFeature, read_json};
 use lat_model::{BertForSequenceClassification, BertTokenizer};
 
+use crate::columns::ColumnArgs;
 use crate::outputs::{Curve, Outputs, RunInfo};
 use crate::search_args::SearchArgs;
 use crate::store;
@@ -40,19 +40,8 @@ pub struct ClassifyArgs {
     /// Dev TSV [default: $LAT_DATA_DIR/sst2/dev.tsv].
     #[arg(long)]
     dev: Option<PathBuf>,
-    /// Column of the (first) text.
-    #[arg(long, default_value = "sentence")]
-    text_a: String,
-    /// Column of the second text, for sentence-pair tasks.
-    #[arg(long)]
-    text_b: Option<String>,
-    /// Column of the label.
-    #[arg(long, default_value = "label")]
-    label_column: String,
-    /// The label column's values in label-index order, comma-separated, when they differ from
-    /// the model's class names (e.g. `0,1` for the shipped `negative,positive` SST-2 model).
-    #[arg(long, value_delimiter = ',')]
-    label_values: Option<Vec<String>>,
+    #[command(flatten)]
+    columns: ColumnArgs,
     /// Output directory.
     #[arg(long)]
     output: PathBuf,
@@ -85,18 +74,7 @@ fn load(dir: &Path, args: &ClassifyArgs, dev_path: &Path) -> Result<Loaded> {
     if meta.task != "classification" {
         bail!("{} is a {} model", dir.display(), meta.task);
     }
-    let columns = TsvColumns {
-        text_a: args.text_a.clone(),
-        text_b: args.text_b.clone(),
-        label: args.label_column.clone(),
-        labels: Some(
-            args.label_values
-                .clone()
-                .unwrap_or_else(|| meta.labels.clone()),
-        ),
-    };
-    let data = read_glue_tsv(dev_path, &columns)
-        .with_context(|| format!("reading {}", dev_path.display()))?;
+    let data = args.columns.read(dev_path, &meta.labels)?;
     let tokenizer = BertTokenizer::from_file(&dir.join("tokenizer.json"), meta.max_length)?;
     let device = lat_device::parse_device(&args.search.device)?;
     let loaded = BertForSequenceClassification::load(dir, meta.labels.len(), &device)

@@ -8,10 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use lat_frontier::{DevSetInfo, Estimate, Frontier, Gene, GeneSpace, sha256_file};
-use lat_model::DataError;
-use lat_model::data::{
-    SquadExample, SquadWindows, TsvColumns, read_glue_tsv, read_squad_json, squad_features,
-};
+use lat_model::data::{SquadExample, SquadWindows, read_squad_json, squad_features};
 use lat_model::flops::{Architecture, Head, flops};
 use lat_model::metrics::{exact_match, f1_score};
 use lat_model::train::{
@@ -21,6 +18,8 @@ use lat_model::{
     BertForQuestionAnswering, BertForSequenceClassification, BertTokenizer, LengthConfig,
 };
 use serde_json::json;
+
+use crate::columns::ColumnArgs;
 
 /// `lat-search eval`.
 #[derive(Args, Debug)]
@@ -39,19 +38,8 @@ pub struct EvalArgs {
     /// Also score every point of this frontier file.
     #[arg(long)]
     frontier: Option<PathBuf>,
-    /// Column of the (first) text (classification).
-    #[arg(long, default_value = "sentence")]
-    text_a: String,
-    /// Column of the second text, for sentence-pair tasks.
-    #[arg(long)]
-    text_b: Option<String>,
-    /// Column of the label.
-    #[arg(long, default_value = "label")]
-    label_column: String,
-    /// The label column's values in label-index order, comma-separated, when they differ
-    /// from the model's class names (e.g. `0,1` for the shipped `negative,positive` model).
-    #[arg(long, value_delimiter = ',')]
-    label_values: Option<Vec<String>>,
+    #[command(flatten)]
+    columns: ColumnArgs,
     /// QA: skip the file's first N articles (those that trained the model).
     #[arg(long, default_value_t = 0)]
     skip_articles: usize,
@@ -102,24 +90,7 @@ fn classification(
     meta: &LatMetadata,
     device: &burn::tensor::Device,
 ) -> Result<(Task, lat_model::BertConfig)> {
-    let columns = TsvColumns {
-        text_a: args.text_a.clone(),
-        text_b: args.text_b.clone(),
-        label: args.label_column.clone(),
-        labels: Some(
-            args.label_values
-                .clone()
-                .unwrap_or_else(|| meta.labels.clone()),
-        ),
-    };
-    let data = read_glue_tsv(&args.data, &columns).map_err(|e| match e {
-        DataError::UnknownLabel { .. } if args.label_values.is_none() => anyhow::anyhow!(
-            "{e}: the model's labels are {:?}; if the label column uses other values, pass \
-             them in that order with --label-values (e.g. --label-values 0,1)",
-            meta.labels
-        ),
-        other => anyhow::Error::from(other).context(format!("reading {}", args.data.display())),
-    })?;
+    let data = args.columns.read(&args.data, &meta.labels)?;
     let tokenizer = BertTokenizer::from_file(&args.model.join("tokenizer.json"), meta.max_length)?;
     let loaded = BertForSequenceClassification::load(&args.model, meta.labels.len(), device)?;
     let set = ClassificationDevSet {

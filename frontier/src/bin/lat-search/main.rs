@@ -4,6 +4,7 @@
 
 mod calibrate;
 mod classify;
+mod columns;
 mod eval;
 mod outputs;
 mod qa;
