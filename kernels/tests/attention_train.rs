@@ -1,6 +1,8 @@
 //! The training attention: the kernels' forward and backward against an f64 reference
 //! (gradients by central differences, dropout included), and the autodiff op against
 //! burn's composite on the same projections.
+// The kernels these tests call exist on x86-64 only (elsewhere the model runs burn's ops).
+#![cfg(target_arch = "x86_64")]
 
 mod common;
 

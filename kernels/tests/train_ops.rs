@@ -1,6 +1,8 @@
 //! The training ops (forward on the kernels, backward registered in burn's autodiff graph)
 //! against burn's own composite on the same weights: outputs and every gradient, plus the
 //! backward of a dense layer worked by hand.
+// The kernels these tests call exist on x86-64 only (elsewhere the model runs burn's ops).
+#![cfg(target_arch = "x86_64")]
 
 mod common;
 
