@@ -323,6 +323,9 @@ pub fn account(
         point: plan.choice.point,
         gene: snapshot.frontier.points()[plan.choice.point].gene.label(),
         expected_score: plan.choice.expected_score,
+        held_out_score: snapshot.frontier.points()[plan.choice.point]
+            .held_out
+            .map(|e| e.mean),
         flops: input.flops,
         full_flops: input.full_flops,
         flops_ratio: input.flops as f64 / input.full_flops.max(1) as f64,

@@ -42,6 +42,10 @@ fn a_fresh_clone_serves_the_default_model() {
     let ratio = spent["flops_ratio"].as_f64().unwrap();
     assert!((0.35..=0.5).contains(&ratio), "{spent}");
     assert_eq!(spent["budget_met"], true, "{spent}");
+    // The shipped frontier carries every point's held-out accuracy.
+    let held_out = spent["held_out_score"].as_f64().unwrap();
+    assert!((50.0..=100.0).contains(&held_out), "{spent}");
+    assert_ne!(spent["held_out_score"], spent["expected_score"], "{spent}");
 
     let full = classify(
         &addr,

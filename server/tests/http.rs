@@ -35,6 +35,8 @@ async fn classify_answers_with_labels_and_what_it_spent() {
     assert_eq!(spent["flops"], spent["full_flops"]);
     assert_eq!(spent["budget_kind"], "none");
     assert_eq!(spent["budget_met"], Value::Null);
+    // The fixture's frontier carries no held-out scores.
+    assert_eq!(spent["held_out_score"], Value::Null);
     let n = spent["input_tokens"].as_u64().unwrap();
     assert_eq!(spent["kept_tokens"], json!([n, n, n]));
     assert_eq!(

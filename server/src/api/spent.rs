@@ -9,8 +9,12 @@ pub struct Spent {
     pub point: usize,
     /// The point's gene (`lengths;skipped`, lengths over the frontier's max length).
     pub gene: String,
-    /// The point's dev score (percent, the frontier's metric).
+    /// The point's score on the data the search selected it on (percent, the frontier's
+    /// metric).
     pub expected_score: f64,
+    /// The point's score on held-out data neither training nor the search saw, when the
+    /// frontier file carries it (`lat-search eval --write-frontier`): the figure to trust.
+    pub held_out_score: Option<f64>,
     /// FLOPs spent on this input (QA: summed over its windows).
     pub flops: u64,
     /// FLOPs the full model would have spent.
