@@ -2,8 +2,6 @@
 //! forward passes runs at, with what that costs. One pure function of the frontier, its
 //! latency lines and the request, so a server does no budget arithmetic of its own.
 
-use std::fmt;
-
 use lat_model::flops::flops;
 
 use crate::budget::{Budget, Choice};
@@ -80,12 +78,6 @@ pub struct InputFlops {
     pub spent: u64,
     /// Under the full model.
     pub full: u64,
-}
-
-impl fmt::Display for InputFlops {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} of {} FLOPs", self.spent, self.full)
-    }
 }
 
 impl Frontier {

@@ -17,7 +17,10 @@ pub fn header_bytes(request: &Request) -> usize {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum::<usize>()
-        + request.uri().to_string().len()
+        + request
+            .uri()
+            .path_and_query()
+            .map_or(0, |target| target.as_str().len())
 }
 
 /// Middleware: 431 past `--max-header-bytes` or `--max-headers`.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use lat_frontier::{DevSetInfo, Estimate, Frontier, Gene, GeneSpace, sha256_file};
-use lat_model::data::{SquadExample, SquadWindows, read_squad_json, squad_features};
+use lat_model::data::{SquadExample, SquadWindows, squad_features};
 use lat_model::flops::{Architecture, Head, flops};
 use lat_model::metrics::{exact_match, f1_score};
 use lat_model::train::{
@@ -20,6 +20,7 @@ use lat_model::{
 use serde_json::json;
 
 use crate::columns::ColumnArgs;
+use crate::qa::held_out_questions;
 
 /// `lat-search eval`.
 #[derive(Args, Debug)]
@@ -114,23 +115,12 @@ fn question_answering(
     meta: &LatMetadata,
     device: &burn::tensor::Device,
 ) -> Result<(Task, lat_model::BertConfig)> {
-    let articles =
-        read_squad_json(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
-    if args.skip_articles >= articles.len() {
-        bail!(
-            "--skip-articles {} leaves none of the file's {} articles",
-            args.skip_articles,
-            articles.len()
-        );
-    }
-    let mut examples: Vec<SquadExample> = articles
-        .into_iter()
-        .skip(args.skip_articles)
-        .flat_map(|a| a.examples)
-        .collect();
-    if let Some(n) = args.questions {
-        examples.truncate(n);
-    }
+    let examples = held_out_questions(
+        &args.data,
+        args.skip_articles,
+        args.questions,
+        "--skip-articles",
+    )?;
     let tokenizer = BertTokenizer::from_file(&args.model.join("tokenizer.json"), meta.max_length)?;
     let windows = SquadWindows {
         max_length: meta.max_length,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use lat_frontier::{CostModel, GeneSpace, SquadF1, Task};
 use lat_model::data::{SquadExample, SquadWindows, read_squad_json, squad_features};
@@ -47,24 +47,30 @@ pub struct QaArgs {
     search: SearchArgs,
 }
 
-fn dev_questions(args: &QaArgs, path: &Path) -> Result<Vec<SquadExample>> {
-    let mut articles = read_squad_json(path)?;
-    if args.train_articles >= articles.len() {
+/// The questions of the file's articles after the first `skip` (those that trained the
+/// model), the first `limit` of them when given; `flag` names `skip` in the error.
+pub fn held_out_questions(
+    path: &Path,
+    skip: usize,
+    limit: Option<usize>,
+    flag: &str,
+) -> Result<Vec<SquadExample>> {
+    let articles = read_squad_json(path).with_context(|| format!("reading {}", path.display()))?;
+    if skip >= articles.len() {
         bail!(
-            "--train-articles {} leaves no article of {} to search on",
-            args.train_articles,
+            "{flag} {skip} leaves none of the file's {} articles",
             articles.len()
         );
     }
-    let mut dev: Vec<SquadExample> = articles
-        .split_off(args.train_articles)
+    let mut questions: Vec<SquadExample> = articles
         .into_iter()
+        .skip(skip)
         .flat_map(|a| a.examples)
         .collect();
-    if let Some(n) = args.dev_questions {
-        dev.truncate(n);
+    if let Some(n) = limit {
+        questions.truncate(n);
     }
-    Ok(dev)
+    Ok(questions)
 }
 
 /// Runs the search and writes every output.
@@ -82,7 +88,12 @@ pub fn run(args: QaArgs) -> Result<()> {
             .map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from)
             .join("squad1.1/dev-v1.1.json")
     });
-    let examples = dev_questions(&args, &path)?;
+    let examples = held_out_questions(
+        &path,
+        args.train_articles,
+        args.dev_questions,
+        "--train-articles",
+    )?;
     let device = lat_device::parse_device(&args.search.device)?;
     let tokenizer = BertTokenizer::from_file(&dir.join("tokenizer.json"), meta.max_length)?;
     let windows = SquadWindows {
